@@ -37,5 +37,6 @@ loriffm_select_jdk() {
         return 1
     fi
     export JAVA_HOME=$best
+    export LORIFFM_JDK_FEATURE=$best_version
     export PATH="$JAVA_HOME/bin:$PATH"
 }

@@ -397,9 +397,12 @@ final class Extractor {
         Type underlying = clang.typedefUnderlying(decl);
         Type canonical = clang.canonical(underlying);
         String cDeclaration = "typedef " + clang.spelling(underlying) + " " + name;
-        if (canonical.kind() == Clang.TYPE_POINTER
-                && clang.canonical(clang.pointee(canonical)).kind() == Clang.TYPE_FUNCTION_PROTO) {
-            Type fn = clang.pointee(canonical);
+        // Either a function-pointer typedef (SSL_verify_cb) or a function-type typedef used through
+        // a pointer (OpenSSL's pem_password_cb): both become an upcall class.
+        boolean functionPointer = canonical.kind() == Clang.TYPE_POINTER
+                && clang.canonical(clang.pointee(canonical)).kind() == Clang.TYPE_FUNCTION_PROTO;
+        if (functionPointer || canonical.kind() == Clang.TYPE_FUNCTION_PROTO) {
+            Type fn = functionPointer ? clang.pointee(canonical) : canonical;
             List<String> names = parameterNames(decl);
             List<Parameter> parameters = new ArrayList<>();
             Set<String> used = new HashSet<>();
@@ -409,7 +412,14 @@ final class Extractor {
             }
             Type result = clang.result(fn);
             Scalar resultScalar = clang.canonical(result).kind() == Clang.TYPE_VOID ? null : scalar(result, where);
-            callbacks.add(new Callback(name, resultScalar, parameters, cDeclaration));
+            StringBuilder c = new StringBuilder("typedef ").append(clang.spelling(result))
+                    .append(functionPointer ? " (*" + name + ")(" : " " + name + "(");
+            for (int i = 0; i < clang.argCount(fn); i++) {
+                String cName = i < names.size() ? names.get(i) : "";
+                c.append(i == 0 ? "" : ", ").append(clang.spelling(clang.arg(fn, i)))
+                        .append(cName.isEmpty() ? "" : " " + cName);
+            }
+            callbacks.add(new Callback(name, resultScalar, parameters, c.append(')').toString()));
         } else if (canonical.kind() == Clang.TYPE_RECORD) {
             String recordName = clang.spelling(clang.declaration(canonical));
             if (!boundRecords.contains(recordName)) {

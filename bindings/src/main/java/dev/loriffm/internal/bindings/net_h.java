@@ -524,7 +524,7 @@ public final class net_h {
     private static final class setsockopt$ {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = Symbols.find("setsockopt");
-        static final MethodHandle HANDLE = Symbols.LINKER.downcallHandle(ADDR, DESC, Symbols.ERRNO, Linker.Option.critical(false));
+        static final MethodHandle HANDLE = Symbols.LINKER.downcallHandle(ADDR, DESC, Symbols.ERRNO);
 
         private setsockopt$() { }
     }
@@ -545,7 +545,6 @@ public final class net_h {
      * }
      * <p>Linked with {@code captureCallState("errno")}: {@code capturedState} is a segment of
      * {@link Linker.Option#captureStateLayout()} that receives {@code errno}.
-     * <p>Linked as {@code critical(false)}: updates socket state; caveat: TCP_CONGESTION/TCP_ULP can autoload a module.
      */
     public static int setsockopt(MemorySegment capturedState, int fd, int level, int optname, MemorySegment optval, int optlen) {
         try {
