@@ -91,6 +91,17 @@ public final class Dns {
      * @throws IllegalArgumentException if {@code port} is out of range or {@code host} is empty or contains NUL
      */
     public static Resolution resolve(String host, int port, Family family, boolean numeric) {
+        return resolve(host, port, family, numeric, false, false);
+    }
+
+    /**
+     * Resolves {@code host} as {@link #resolve(String, int, Family, boolean)} does, with more hints.
+     *
+     * @param passive    {@code AI_PASSIVE}: addresses to bind and listen on
+     * @param addrConfig {@code AI_ADDRCONFIG}: only families this host has a (non-loopback) address of
+     */
+    public static Resolution resolve(String host, int port, Family family, boolean numeric, boolean passive,
+                                     boolean addrConfig) {
         if (port < 0 || port > 0xFFFF) {
             throw new IllegalArgumentException("port " + port + " is outside 0..65535");
         }
@@ -102,7 +113,8 @@ public final class Dns {
             MemorySegment hints = addrinfo.allocate(arena);
             addrinfo.ai_family(hints, family.af);
             addrinfo.ai_socktype(hints, net_h.SOCK_STREAM());
-            addrinfo.ai_flags(hints, net_h.AI_NUMERICSERV() | (numeric ? net_h.AI_NUMERICHOST() : 0));
+            addrinfo.ai_flags(hints, net_h.AI_NUMERICSERV() | (numeric ? net_h.AI_NUMERICHOST() : 0)
+                    | (passive ? net_h.AI_PASSIVE() : 0) | (addrConfig ? net_h.AI_ADDRCONFIG() : 0));
             MemorySegment result = arena.allocate(net_h.C_POINTER);
             int code = net_h.getaddrinfo(capture, arena.allocateFrom(host), arena.allocateFrom(Integer.toString(port)),
                     hints, result);

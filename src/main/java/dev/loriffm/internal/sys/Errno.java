@@ -44,6 +44,10 @@ public final class Errno {
     public static final int ETIMEDOUT = net_h.ETIMEDOUT();
     /** Protocol option not available. */
     public static final int ENOPROTOOPT = net_h.ENOPROTOOPT();
+    /** No buffer space available (a send may report it under memory pressure). */
+    public static final int ENOBUFS = net_h.ENOBUFS();
+    /** Software caused connection abort (a connection reset before accept). */
+    public static final int EPROTO = net_h.EPROTO();
     /** Address family not supported. */
     public static final int EAFNOSUPPORT = net_h.EAFNOSUPPORT();
 

@@ -3,6 +3,7 @@ package dev.loriffm.internal.sys;
 import dev.loriffm.internal.bindings.epoll_event;
 import dev.loriffm.internal.bindings.iovec;
 import dev.loriffm.internal.bindings.itimerspec;
+import dev.loriffm.internal.bindings.msghdr;
 import dev.loriffm.internal.bindings.net_h;
 import dev.loriffm.internal.bindings.sockaddr_storage;
 
@@ -27,6 +28,9 @@ public final class NativeScratch implements AutoCloseable {
     private static final long ERRNO_OFFSET =
             CAPTURE_LAYOUT.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
 
+    /** Size of {@link #staging()}. */
+    public static final int STAGING_BYTES = 64 * 1024;
+
     /** {@code IOV_MAX}: the most buffers one {@code readv}/{@code writev} takes. */
     public static final int IOV_MAX = net_h.IOV_MAX();
 
@@ -38,6 +42,14 @@ public final class NativeScratch implements AutoCloseable {
     private final MemorySegment iovecs = iovec.allocateArray(IOV_MAX, arena);
     private final MemorySegment epollEvent = epoll_event.allocate(arena);
     private final MemorySegment timerSpec = itimerspec.allocate(arena);
+    // Heap buffers are copied here before a gathering write: an iovec holds only native addresses.
+    private final MemorySegment staging = arena.allocate(STAGING_BYTES);
+    // A msghdr whose iovec array is `iovecs`; only msg_iovlen changes per call.
+    private final MemorySegment message = msghdr.allocate(arena);
+
+    {
+        msghdr.msg_iov(message, iovecs);
+    }
 
     /** Creates scratch memory confined to the calling thread. */
     public NativeScratch() {
@@ -81,9 +93,19 @@ public final class NativeScratch implements AutoCloseable {
         return iovecs;
     }
 
+    /** {@return {@value #STAGING_BYTES} bytes where heap data is staged for one gathering write} */
+    public MemorySegment staging() {
+        return staging;
+    }
+
     /** {@return a {@code struct epoll_event} for {@code epoll_ctl}} */
     MemorySegment epollEvent() {
         return epollEvent;
+    }
+
+    /** {@return a {@code struct msghdr} whose {@code msg_iov} is {@link #iovecs()}} */
+    MemorySegment message() {
+        return message;
     }
 
     /** {@return a {@code struct itimerspec} for {@code timerfd_settime}} */

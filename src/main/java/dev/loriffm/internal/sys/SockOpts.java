@@ -25,6 +25,10 @@ public final class SockOpts {
     public static final int SO_RCVBUF = net_h.SO_RCVBUF();
     /** {@code SO_SNDBUF}. */
     public static final int SO_SNDBUF = net_h.SO_SNDBUF();
+    /** {@code IPPROTO_IPV6}. */
+    public static final int IPPROTO_IPV6 = net_h.IPPROTO_IPV6();
+    /** {@code IPV6_V6ONLY}. */
+    public static final int IPV6_V6ONLY = net_h.IPV6_V6ONLY();
     /** {@code TCP_NODELAY}. */
     public static final int TCP_NODELAY = net_h.TCP_NODELAY();
 

@@ -1,5 +1,6 @@
 package dev.loriffm.internal.sys;
 
+import dev.loriffm.internal.bindings.msghdr;
 import dev.loriffm.internal.bindings.net_h;
 
 import java.lang.foreign.MemorySegment;
@@ -16,6 +17,7 @@ import java.net.InetSocketAddress;
 public final class Sockets {
     /** {@code SOCK_NONBLOCK | SOCK_CLOEXEC}: every socket the runtime creates or accepts. */
     private static final int FLAGS = net_h.SOCK_NONBLOCK() | net_h.SOCK_CLOEXEC();
+    private static final int MSG_NOSIGNAL = net_h.MSG_NOSIGNAL();
     /** {@code SHUT_WR}: half-close, sending FIN. */
     public static final int SHUT_WR = net_h.SHUT_WR();
     /** {@code SHUT_RDWR}. */
@@ -82,6 +84,43 @@ public final class Sockets {
             return -Errno.EINPROGRESS;
         }
         return r < 0 ? scratch.failure() : 0;
+    }
+
+    /**
+     * {@return bytes sent, or {@code -errno} (-EAGAIN when the socket buffer is full)} Sends one
+     * buffer with {@code MSG_NOSIGNAL} (a closed peer gives EPIPE, never SIGPIPE). {@code buffer}
+     * may be a heap segment: the call is linked {@code critical(true)}, so no copy is made.
+     */
+    public static long send(NativeScratch scratch, int fd, MemorySegment buffer) {
+        long r;
+        do {
+            r = net_h.send(scratch.capture(), fd, buffer, buffer.byteSize(), MSG_NOSIGNAL);
+        } while (r < 0 && scratch.errno() == Errno.EINTR);
+        return r < 0 ? scratch.failure() : r;
+    }
+
+    /**
+     * {@return bytes sent, or {@code -errno}} Sends the first {@code count} iovecs of
+     * {@link NativeScratch#iovecs()} with one {@code sendmsg(MSG_NOSIGNAL)}: a gathering write
+     * that never raises SIGPIPE.
+     */
+    public static long sendIovecs(NativeScratch scratch, int fd, int count) {
+        MemorySegment message = scratch.message();
+        msghdr.msg_iovlen(message, count);
+        long r;
+        do {
+            r = net_h.sendmsg(scratch.capture(), fd, message, MSG_NOSIGNAL);
+        } while (r < 0 && scratch.errno() == Errno.EINTR);
+        return r < 0 ? scratch.failure() : r;
+    }
+
+    /** {@return bytes received, 0 at end of stream, or {@code -errno} (-EAGAIN when nothing is ready)} */
+    public static long receive(NativeScratch scratch, int fd, MemorySegment buffer) {
+        long r;
+        do {
+            r = net_h.recv(scratch.capture(), fd, buffer, buffer.byteSize(), 0);
+        } while (r < 0 && scratch.errno() == Errno.EINTR);
+        return r < 0 ? scratch.failure() : r;
     }
 
     /** {@return 0, or {@code -errno}} {@code how} is {@link #SHUT_WR} or {@link #SHUT_RDWR}. */

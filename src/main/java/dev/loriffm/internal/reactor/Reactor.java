@@ -1,0 +1,418 @@
+package dev.loriffm.internal.reactor;
+
+import dev.loriffm.internal.sys.Epoll;
+import dev.loriffm.internal.sys.Errno;
+import dev.loriffm.internal.sys.EventFd;
+import dev.loriffm.internal.sys.Fds;
+import dev.loriffm.internal.sys.NativeScratch;
+import dev.loriffm.internal.sys.SysException;
+import dev.loriffm.loop.EventLoop;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The event loop: one platform thread, one epoll instance, an eventfd for wake-ups, a
+ * multi-producer task queue, a loop-local task queue for deferred work, and a timer heap whose
+ * earliest deadline bounds {@code epoll_wait}.
+ *
+ * <p>Registrations are edge-triggered; each carries {@code generation << 32 | fd} as its epoll
+ * data, so an event for an fd that was deregistered (or closed and reused) in the same batch is
+ * recognised as stale and dropped in one place (lori#349).
+ *
+ * <p>Thread-safe: {@link #execute}, {@link #inEventLoop}, {@link #name} and {@link #shutdown}.
+ * Every other method is loop-confined and asserts it.
+ */
+public final class Reactor implements EventLoop {
+    private static final System.Logger LOG = System.getLogger("dev.loriffm.loop");
+    private static final int AWAKE = 0;
+    private static final int SLEEPING = 1;
+    private static final int MAX_EVENTS = 512;
+    private static final int MAX_INBOX_PER_TURN = 4096;
+    private static final long NANOS_PER_MILLI = 1_000_000L;
+
+    private final String name;
+    private final Executor blockingExecutor;
+    private final Thread thread;
+    private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+    // AWAKE or SLEEPING: a producer writes the eventfd only when the loop may be blocked in epoll_wait.
+    private final AtomicInteger wakeState = new AtomicInteger(AWAKE);
+    private final CountDownLatch started = new CountDownLatch(1);
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private volatile boolean shutdownRequested;
+    private volatile boolean acceptingTasks = true;
+    private volatile RuntimeException startFailure;
+    private volatile EventFd.Signaller signaller;
+    // Threads inside execute(): the loop frees the wake-up fd and memory only once none is.
+    private final AtomicInteger producers = new AtomicInteger();
+
+    // -- loop thread only
+    private final ArrayDeque<Runnable> deferred = new ArrayDeque<>();
+    private final TimerHeap timers = new TimerHeap();
+    private final Set<LoopResource> resources = new LinkedHashSet<>();
+    private NativeScratch scratch;
+    private MemorySegment events;
+    private int epfd = -1;
+    private int wakeFd = -1;
+    private Registration[] registrations = new Registration[256];
+    private int nextGeneration = 1;
+    private long callbackFailures;
+
+    private record Registration(int fd, int generation, IoHandler handler) { }
+
+    /**
+     * Starts the loop thread and waits until its epoll instance exists.
+     *
+     * @param name             the thread name
+     * @param blockingExecutor where blocking work (name resolution) runs, off the loop
+     * @throws SysException if epoll or the eventfd cannot be created
+     */
+    public Reactor(String name, Executor blockingExecutor) {
+        this.name = name;
+        this.blockingExecutor = blockingExecutor;
+        this.thread = Thread.ofPlatform().name(name).daemon(true).unstarted(this::run);
+        thread.start();
+        try {
+            started.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting " + name, e);
+        }
+        if (startFailure != null) {
+            throw startFailure;
+        }
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        Objects.requireNonNull(task, "task");
+        producers.incrementAndGet();
+        try {
+            if (!acceptingTasks) {
+                throw new RejectedExecutionException(name + " has shut down");
+            }
+            inbox.offer(task);
+            if (!inEventLoop() && wakeState.getAndSet(AWAKE) == SLEEPING) {
+                EventFd.Signaller s = signaller;
+                if (s != null) {
+                    s.signal();
+                }
+            }
+        } finally {
+            producers.decrementAndGet();
+        }
+    }
+
+    @Override
+    public boolean inEventLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "EventLoop[" + name + "]";
+    }
+
+    /**
+     * Throws unless called on this loop's thread.
+     *
+     * @param what the operation, named in the message
+     * @throws IllegalStateException on any other thread
+     */
+    public void assertInLoop(String what) {
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException(what + " must be called on its event loop thread " + name
+                    + ", not on " + Thread.currentThread().getName()
+                    + "; use execute(Runnable) to run code there");
+        }
+    }
+
+    /** {@return the loop's native scratch memory; loop thread only} */
+    public NativeScratch scratch() {
+        return scratch;
+    }
+
+    /** {@return the executor for blocking work such as name resolution} */
+    public Executor blockingExecutor() {
+        return blockingExecutor;
+    }
+
+    /** {@return how many callback failures this loop has caught and logged} */
+    public long callbackFailures() {
+        return callbackFailures;
+    }
+
+    /**
+     * Registers {@code fd} edge-triggered for {@code events}.
+     *
+     * @return 0, or {@code -errno} if {@code epoll_ctl} failed (the fd is then not registered)
+     */
+    public int register(int fd, int events, IoHandler handler) {
+        if (fd >= registrations.length) {
+            registrations = Arrays.copyOf(registrations, Math.max(fd + 1, registrations.length * 2));
+        }
+        int generation = nextGeneration++;
+        if (nextGeneration == 0) {
+            nextGeneration = 1;
+        }
+        long data = ((long) generation << 32) | (fd & 0xFFFF_FFFFL);
+        int r = Epoll.ctl(scratch, epfd, Epoll.CTL_ADD, fd, events | Epoll.EPOLLET, data);
+        if (r == 0) {
+            registrations[fd] = new Registration(fd, generation, handler);
+        }
+        return r;
+    }
+
+    /** Forgets {@code fd}'s registration and closes it (which also removes it from epoll). */
+    public void closeRegistered(int fd) {
+        if (fd >= 0 && fd < registrations.length) {
+            registrations[fd] = null;
+        }
+        if (fd >= 0) {
+            int r = Fds.close(scratch, fd);
+            if (r < 0 && r != -Errno.EINTR) {
+                LOG.log(System.Logger.Level.WARNING, "close({0}) failed: {1}", fd, Errno.describe(-r));
+            }
+        }
+    }
+
+    /** Schedules {@code task} to run once, about {@code delayNs} from now, on this loop. */
+    public Timer schedule(long delayNs, Runnable task) {
+        long now = System.nanoTime();
+        long deadline = delayNs > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + delayNs;
+        return timers.add(deadline, task);
+    }
+
+    /** Runs {@code task} in a later turn of this loop (loop thread only; no wake-up needed). */
+    public void defer(Runnable task) {
+        deferred.add(task);
+    }
+
+    /** Tracks a resource to release if the loop shuts down while it is open. */
+    public void track(LoopResource resource) {
+        resources.add(resource);
+    }
+
+    /** Stops tracking a released resource. */
+    public void untrack(LoopResource resource) {
+        resources.remove(resource);
+    }
+
+    /**
+     * Asks the loop to stop: it releases every tracked resource (firing their close callbacks),
+     * runs the tasks that produces, frees its fds and memory, and exits. Thread-safe, idempotent.
+     */
+    public void shutdown() {
+        shutdownRequested = true;
+        if (!inEventLoop()) {
+            try {
+                execute(() -> { });
+            } catch (RejectedExecutionException alreadyStopping) {
+                // Nothing to wake.
+            }
+        }
+    }
+
+    /** Waits up to {@code timeout} for the loop thread to exit; {@return whether it has} */
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        return terminated.await(timeout, unit);
+    }
+
+    private void run() {
+        try {
+            open();
+        } catch (RuntimeException e) {
+            startFailure = e;
+            acceptingTasks = false;
+            releaseNative();
+            started.countDown();
+            terminated.countDown();
+            return;
+        }
+        started.countDown();
+        try {
+            while (!shutdownRequested) {
+                turn();
+            }
+            closeResources();
+        } catch (Throwable fatal) {
+            LOG.log(System.Logger.Level.ERROR, name + " stopped by an unexpected error", fatal);
+        } finally {
+            acceptingTasks = false;
+            try {
+                drainTasksAfterShutdown();
+                releaseNative();
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.ERROR, name + " failed to release its resources", t);
+            } finally {
+                terminated.countDown();
+            }
+        }
+    }
+
+    private void open() {
+        scratch = new NativeScratch();
+        events = Epoll.allocateEvents(scratch, MAX_EVENTS);
+        epfd = SysException.check("epoll_create1", Epoll.create(scratch));
+        wakeFd = SysException.check("eventfd", EventFd.create(scratch));
+        SysException.check("epoll_ctl", Epoll.ctl(scratch, epfd, Epoll.CTL_ADD, wakeFd,
+                Epoll.EPOLLIN | Epoll.EPOLLET, -1L));
+        signaller = new EventFd.Signaller(wakeFd);
+    }
+
+    /** One loop turn: wait for I/O (bounded by timers and pending tasks), dispatch, run timers, run tasks. */
+    private void turn() {
+        int timeoutMs = timeoutMs();
+        if (timeoutMs != 0) {
+            wakeState.set(SLEEPING);
+            if (!inbox.isEmpty() || shutdownRequested) {
+                timeoutMs = 0;
+            }
+        }
+        int n = Epoll.await(scratch, epfd, events, timeoutMs);
+        wakeState.set(AWAKE);
+        if (n < 0) {
+            if (n != -Errno.EINTR) {
+                throw new SysException("epoll_wait", -n);
+            }
+            n = 0;
+        }
+        MemorySegment batch = events;
+        for (int i = 0; i < n; i++) {
+            long data = Epoll.eventData(batch, i);
+            int mask = Epoll.eventMask(batch, i);
+            dispatch(data, mask);
+        }
+        runTimers();
+        runTasks();
+    }
+
+    private int timeoutMs() {
+        if (!deferred.isEmpty() || !inbox.isEmpty()) {
+            return 0;
+        }
+        long next = timers.nextDeadlineNs();
+        if (next == Long.MAX_VALUE) {
+            return -1;
+        }
+        long waitNs = next - System.nanoTime();
+        if (waitNs <= 0) {
+            return 0;
+        }
+        // Round up so the loop does not wake a little early and spin until the deadline.
+        long ms = (waitNs + NANOS_PER_MILLI - 1) / NANOS_PER_MILLI;
+        return (int) Math.min(ms, Integer.MAX_VALUE);
+    }
+
+    private void dispatch(long data, int mask) {
+        if (data == -1L) {
+            EventFd.drain(scratch, wakeFd);
+            return;
+        }
+        int fd = (int) data;
+        int generation = (int) (data >>> 32);
+        Registration[] table = registrations;
+        Registration registration = fd >= 0 && fd < table.length ? table[fd] : null;
+        if (registration == null || registration.generation != generation) {
+            return; // stale: deregistered (and maybe reused) since the kernel queued this event
+        }
+        try {
+            registration.handler.onIo(fd, mask);
+        } catch (Throwable t) {
+            reportFailure("I/O handler for fd " + fd, t);
+        }
+    }
+
+    private void runTimers() {
+        long now = System.nanoTime();
+        Timer timer;
+        while ((timer = timers.pollExpired(now)) != null) {
+            safeRun(timer.task, "timer");
+        }
+    }
+
+    private void runTasks() {
+        Runnable task;
+        for (int i = 0; i < MAX_INBOX_PER_TURN && (task = inbox.poll()) != null; i++) {
+            deferred.add(task);
+        }
+        // Only the tasks present now: tasks they add run next turn, after I/O gets its chance.
+        for (int pending = deferred.size(); pending > 0; pending--) {
+            safeRun(deferred.poll(), "task");
+        }
+    }
+
+    private void safeRun(Runnable task, String what) {
+        try {
+            task.run();
+        } catch (Throwable t) {
+            reportFailure(what, t);
+        }
+    }
+
+    /** Logs a failure that escaped a callback or task; the loop keeps running. */
+    public void reportFailure(String what, Throwable t) {
+        callbackFailures++;
+        LOG.log(System.Logger.Level.ERROR, name + ": " + what + " threw; the loop continues", t);
+        if (t instanceof VirtualMachineError vmError) {
+            throw vmError;
+        }
+    }
+
+    private void closeResources() {
+        List<LoopResource> open = new ArrayList<>(resources);
+        resources.clear();
+        for (LoopResource resource : open) {
+            safeRun(resource::shutdown, "shutdown of " + resource);
+        }
+    }
+
+    private void drainTasksAfterShutdown() {
+        // Tasks the shutdown produced (deferred callbacks such as onSendFailed) still run, bounded
+        // so a task that keeps re-submitting itself cannot keep the loop alive.
+        for (int round = 0; round < 16 && (!deferred.isEmpty() || !inbox.isEmpty()); round++) {
+            runTasks();
+        }
+        deferred.clear();
+        inbox.clear();
+    }
+
+    private void releaseNative() {
+        // acceptingTasks is false: wait out producers already past the check, who may still write
+        // the eventfd, before closing it (a closed fd number can be reused at once).
+        while (producers.get() != 0) {
+            Thread.onSpinWait();
+        }
+        EventFd.Signaller s = signaller;
+        signaller = null;
+        if (scratch != null) {
+            if (wakeFd >= 0) {
+                Fds.close(scratch, wakeFd);
+            }
+            if (epfd >= 0) {
+                Fds.close(scratch, epfd);
+            }
+            scratch.close();
+        }
+        if (s != null) {
+            s.close();
+        }
+    }
+}

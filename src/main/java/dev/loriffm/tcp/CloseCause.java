@@ -1,0 +1,14 @@
+package dev.loriffm.tcp;
+
+/**
+ * Why a hard close happens, passed as an argument (never stored: lori's {@code _close_cause}
+ * trap), so the failure callback can name the right reason.
+ */
+enum CloseCause {
+    /** The application, the peer, or an I/O error. */
+    UNSPECIFIED,
+    /** The connection timeout elapsed. */
+    CONNECT_TIMED_OUT,
+    /** The connection timer could not be armed. */
+    CONNECT_TIMER_FAILED
+}

@@ -1,0 +1,59 @@
+package dev.loriffm.tcp;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The callbacks client and server connections share. Implement {@link ClientLifecycleReceiver} or
+ * {@link ServerLifecycleReceiver}, not this interface directly.
+ *
+ * <p>Every callback runs on the connection's event loop thread, never concurrently with another
+ * callback of the same connection, and receives the connection so it can call back into it. A
+ * callback that throws is logged and the connection is hard-closed; the loop and every other
+ * connection keep running.
+ */
+public interface LifecycleReceiver {
+
+    /**
+     * Data arrived: one message of exactly the {@link BufferSize} in effect, or, when
+     * {@link Streaming}, whatever has arrived.
+     *
+     * <p><b>Warnings</b> (zero copy):
+     * <ul>
+     *   <li>{@code data} is a read-only view of the connection's native read buffer, valid only
+     *       until this callback returns. Read only {@code [0, data.byteSize())}.</li>
+     *   <li>To keep the bytes, copy them: {@code data.toArray(ValueLayout.JAVA_BYTE)}, or
+     *       {@code arena.allocate(data.byteSize()).copyFrom(data)}.</li>
+     *   <li>After the callback the memory is reused for later data, or freed (then any access
+     *       throws {@link IllegalStateException}).</li>
+     * </ul>
+     */
+    default void onReceived(TcpConnection connection, MemorySegment data) { }
+
+    /**
+     * The bytes of the send identified by {@code token} are handed to the kernel. Fires in a later
+     * loop turn than the {@code send}, in send order, and before {@code onClosed}.
+     */
+    default void onSent(TcpConnection connection, SendToken token) { }
+
+    /**
+     * The send identified by {@code token} was accepted but its bytes were not (all) handed to the
+     * kernel because the connection was hard-closed. Fires in a later loop turn, after
+     * {@code onClosed}, in send order.
+     */
+    default void onSendFailed(TcpConnection connection, SendToken token) { }
+
+    /**
+     * The kernel's send buffer is full: data is queued and {@link TcpConnection#send} refuses more
+     * ({@link SendError#NOT_WRITEABLE}) until {@code onUnthrottled}.
+     */
+    default void onThrottled(TcpConnection connection) { }
+
+    /** The queued data has been handed to the kernel; sends are accepted again. */
+    default void onUnthrottled(TcpConnection connection) { }
+
+    /**
+     * A connection that was connected (or started) is closed: the peer closed it, an error
+     * occurred, or the application closed it. Not called for a connection that never became ready.
+     */
+    default void onClosed(TcpConnection connection) { }
+}

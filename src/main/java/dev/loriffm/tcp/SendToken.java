@@ -1,0 +1,10 @@
+package dev.loriffm.tcp;
+
+/**
+ * Identifies one accepted send. Exactly one of {@code onSent(token)} or {@code onSendFailed(token)}
+ * follows, in a later loop turn. Ids are per connection, start at 1 and increase by one per
+ * accepted send; a refused send uses no id. Tokens of different connections are not comparable.
+ *
+ * @param id the token's number within its connection
+ */
+public record SendToken(long id) implements SendResult { }

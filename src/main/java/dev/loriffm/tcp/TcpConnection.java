@@ -1,0 +1,1030 @@
+package dev.loriffm.tcp;
+
+import dev.loriffm.internal.reactor.IoHandler;
+import dev.loriffm.internal.reactor.LoopResource;
+import dev.loriffm.internal.reactor.Reactor;
+import dev.loriffm.internal.reactor.Timer;
+import dev.loriffm.internal.sys.Dns;
+import dev.loriffm.internal.sys.Epoll;
+import dev.loriffm.internal.sys.Errno;
+import dev.loriffm.internal.sys.SockOpts;
+import dev.loriffm.loop.EventLoop;
+
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * A TCP connection, client or server, driven by its event loop: lori's {@code TCPConnection}.
+ *
+ * <p>Create a client with {@link #client} (it resolves the host off the loop, then connects to
+ * every address at once: Happy Eyeballs) or wrap a socket a {@link TcpListener} accepted with
+ * {@link #server}. The connection reports its life to a {@link ClientLifecycleReceiver} or
+ * {@link ServerLifecycleReceiver}, always on its loop thread.
+ *
+ * <p><b>Threading:</b> the factories, {@link #execute}, {@link #dispose()} and {@link #loop()} may
+ * be called from any thread. Every other method must be called on the connection's loop thread
+ * (typically from one of its callbacks) and throws {@link IllegalStateException} elsewhere; use
+ * {@link #execute} to get there.
+ *
+ * <p><b>Sending:</b> {@link #send} accepts or refuses synchronously and never blocks. An accepted
+ * send returns a {@link SendToken}; exactly one of {@code onSent} or {@code onSendFailed} follows in
+ * a later loop turn. Buffers are held by reference until then: do not modify a {@code byte[]},
+ * {@code ByteBuffer} or {@code MemorySegment} after passing it, and keep a segment's arena open.
+ */
+public final class TcpConnection {
+    private static final System.Logger LOG = System.getLogger("dev.loriffm.tcp");
+    /** What {@code setNodelay} and friends return when the socket is not usable (lori returns 1). */
+    static final int NOT_OPEN_ERRNO = 1;
+
+    private final Reactor loop;
+    private final TcpBackend backend;
+    private final LifecycleReceiver receiver;
+    private final ClientLifecycleReceiver client;
+    private final ServerLifecycleReceiver server;
+    private final ReadBuffer readBuffer;
+    private final WriteQueue writes = new WriteQueue();
+    private final WriteQueue.Attempt attempt = new WriteQueue.Attempt();
+    private final OutputEvents output;
+    private final Runnable readAgainTask = this::readAgainNow;
+    // Kept off the public surface: the loop calls these, applications cannot.
+    private final IoHandler ioHandler = this::onIo;
+    private final LoopResource loopResource = this::shutdown;
+
+    // -- loop thread only (after construction)
+    private ConnectionState state = ConnectionNone.INSTANCE;
+    private int fd = -1;
+    private long nextTokenId = 1;
+    private final FlowControl flow = new FlowControl();
+    private boolean finSent;
+    // Server side: the listener to tell when this connection closes, once.
+    private TcpListener spawner;
+    private boolean spawnerNotified;
+    // Client side.
+    private String host;
+    private int port;
+    private ClientOptions options;
+    private HappyEyeballsAttempts attempts;
+    private Timer connectTimer;
+    private String failureDetail = "";
+    // Set while onReceived runs: the read buffer must outlive the slice it handed out.
+    private boolean delivering;
+    private boolean releaseAfterDelivery;
+
+    private TcpConnection(Reactor loop, TcpBackend backend, ClientLifecycleReceiver client,
+                          ServerLifecycleReceiver server, ReadBufferSize readBufferSize) {
+        this.loop = loop;
+        this.backend = backend;
+        this.client = client;
+        this.server = server;
+        this.receiver = client != null ? client : server;
+        this.readBuffer = new ReadBuffer(readBufferSize.bytes());
+        this.output = new OutputEvents(this);
+    }
+
+    // ------------------------------------------------------------------ construction
+
+    /**
+     * Creates a client connection to {@code host:port} with default options. Callable from any
+     * thread; the connection resolves and connects on {@code loop}.
+     *
+     * @see #client(TcpConnectAuth, EventLoop, String, int, ClientLifecycleReceiver, ClientOptions)
+     */
+    public static TcpConnection client(TcpConnectAuth auth, EventLoop loop, String host, int port,
+                                       ClientLifecycleReceiver receiver) {
+        return client(auth, loop, host, port, receiver, ClientOptions.DEFAULT);
+    }
+
+    /**
+     * Creates a client connection to {@code host:port}. Returns at once: the host is resolved off the
+     * loop, then every address is tried (see {@link ClientOptions#happyEyeballs()}); the receiver
+     * hears {@code onConnecting}, then {@code onConnected} or {@code onConnectionFailure}.
+     * Callable from any thread.
+     *
+     * @param host a host name or numeric address, not empty
+     * @param port 0..65535
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if {@code host} is empty or {@code port} is out of range, or
+     *                                  {@code loop} is not a lori-ffm loop
+     */
+    public static TcpConnection client(TcpConnectAuth auth, EventLoop loop, String host, int port,
+                                       ClientLifecycleReceiver receiver, ClientOptions options) {
+        return client(SystemBackend.INSTANCE, auth, loop, host, port, receiver, options);
+    }
+
+    static TcpConnection client(TcpBackend backend, TcpConnectAuth auth, EventLoop loop, String host, int port,
+                                ClientLifecycleReceiver receiver, ClientOptions options) {
+        Objects.requireNonNull(auth, "auth");
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(receiver, "receiver");
+        Objects.requireNonNull(options, "options");
+        if (host.isEmpty()) {
+            throw new IllegalArgumentException("host must not be empty");
+        }
+        checkPort(port);
+        TcpConnection c = new TcpConnection(reactor(loop), backend, receiver, null, options.readBufferSize());
+        c.host = host;
+        c.port = port;
+        c.options = options;
+        c.loop.execute(c::initClient);
+        return c;
+    }
+
+    /**
+     * Wraps a socket a listener accepted, with the default read buffer size.
+     *
+     * @see #server(TcpServerAuth, AcceptedSocket, ServerLifecycleReceiver, ReadBufferSize)
+     */
+    public static TcpConnection server(TcpServerAuth auth, AcceptedSocket socket, ServerLifecycleReceiver receiver) {
+        return server(auth, socket, receiver, ReadBufferSize.DEFAULT);
+    }
+
+    /**
+     * Wraps a socket a listener accepted; the connection starts on {@code socket.loop()} and its
+     * receiver hears {@code onStarted}. Call it from {@link ListenerReceiver#onAccept}.
+     *
+     * @throws NullPointerException  if an argument is null
+     * @throws IllegalStateException if the socket already belongs to a connection
+     */
+    public static TcpConnection server(TcpServerAuth auth, AcceptedSocket socket, ServerLifecycleReceiver receiver,
+                                       ReadBufferSize readBufferSize) {
+        return server(socket.listener().backend(), auth, socket, receiver, readBufferSize);
+    }
+
+    static TcpConnection server(TcpBackend backend, TcpServerAuth auth, AcceptedSocket socket,
+                                ServerLifecycleReceiver receiver, ReadBufferSize readBufferSize) {
+        Objects.requireNonNull(auth, "auth");
+        Objects.requireNonNull(receiver, "receiver");
+        Objects.requireNonNull(readBufferSize, "readBufferSize");
+        TcpConnection c = new TcpConnection(reactor(socket.loop()), backend, null, receiver, readBufferSize);
+        c.fd = socket.claim();
+        c.spawner = socket.listener();
+        c.loop.execute(c::initServer);
+        return c;
+    }
+
+    private static Reactor reactor(EventLoop loop) {
+        Objects.requireNonNull(loop, "loop");
+        if (!(loop instanceof Reactor reactor)) {
+            throw new IllegalArgumentException("not a lori-ffm event loop: " + loop);
+        }
+        return reactor;
+    }
+
+    static void checkPort(int port) {
+        if (port < 0 || port > 0xFFFF) {
+            throw new IllegalArgumentException("port " + port + " is outside 0..65535");
+        }
+    }
+
+    private void initServer() {
+        if (state != ConnectionNone.INSTANCE) {
+            return; // closed before it started
+        }
+        readBuffer.allocate();
+        loop.track(loopResource);
+        int r = backend.register(loop, fd, ioHandler);
+        state = Open.INSTANCE;
+        fireStarted();
+        if (r < 0) {
+            failureDetail = "epoll_ctl: " + Errno.describe(-r);
+            hardClose();
+            return;
+        }
+        if (state == Open.INSTANCE) {
+            loop.defer(readAgainTask);
+        }
+    }
+
+    private void initClient() {
+        if (state != ConnectionNone.INSTANCE) {
+            return;
+        }
+        readBuffer.allocate();
+        loop.track(loopResource);
+        state = ClientConnecting.INSTANCE;
+        attempts = new HappyEyeballsAttempts(this, options.happyEyeballs());
+        if (options.connectionTimeout() != null) {
+            connectTimer = loop.schedule(options.connectionTimeout().nanos(), this::connectTimedOut);
+        }
+        String target = host;
+        int targetPort = port;
+        IpVersion version = options.ipVersion();
+        String from = options.from();
+        try {
+            loop.blockingExecutor().execute(() -> resolveOffLoop(target, targetPort, version, from));
+        } catch (RejectedExecutionException e) {
+            failureDetail = "resolver stopped";
+            hardCloseConnecting(CloseCause.UNSPECIFIED);
+        }
+    }
+
+    private void resolveOffLoop(String target, int targetPort, IpVersion version, String from) {
+        Dns.Resolution resolution;
+        Dns.Resolution fromResolution = null;
+        try {
+            resolution = backend.resolve(target, targetPort, version, false);
+            if (!from.isEmpty()) {
+                fromResolution = backend.resolve(from, 0, version, true);
+            }
+        } catch (RuntimeException e) {
+            resolution = new Dns.Failed(0, "resolver error", String.valueOf(e));
+        }
+        Dns.Resolution result = resolution;
+        Dns.Resolution fromResult = fromResolution;
+        try {
+            loop.execute(() -> resolved(result, fromResult));
+        } catch (RejectedExecutionException loopGone) {
+            // The loop shut down; it closed this connection already.
+        }
+    }
+
+    private void resolved(Dns.Resolution resolution, Dns.Resolution fromResolution) {
+        if (state == UnconnectedClosing.INSTANCE) {
+            hardCloseConnecting(CloseCause.UNSPECIFIED);
+            return;
+        }
+        if (state != ClientConnecting.INSTANCE) {
+            return;
+        }
+        switch (resolution) {
+            case Dns.Failed failed -> {
+                failureDetail = "resolve " + host + ": " + failed.name() + " (" + failed.message() + ")";
+                hardCloseConnecting(CloseCause.UNSPECIFIED);
+            }
+            case Dns.Resolved resolved -> {
+                List<InetSocketAddress> from = List.of();
+                if (fromResolution instanceof Dns.Failed failedFrom) {
+                    failureDetail = "resolve local address " + options.from() + ": " + failedFrom.message();
+                    hardCloseConnecting(CloseCause.UNSPECIFIED);
+                    return;
+                } else if (fromResolution instanceof Dns.Resolved resolvedFrom) {
+                    from = resolvedFrom.addresses();
+                }
+                attempts.start(toLoopback(resolved.addresses()), from);
+            }
+        }
+    }
+
+    /** lori rewrites a wildcard destination (0.0.0.0, ::) to loopback, as connect(2) treats it. */
+    private static List<InetSocketAddress> toLoopback(List<InetSocketAddress> addresses) {
+        List<InetSocketAddress> out = new ArrayList<>(addresses.size());
+        for (InetSocketAddress a : addresses) {
+            if (!a.getAddress().isAnyLocalAddress()) {
+                out.add(a);
+                continue;
+            }
+            byte[] loopback = new byte[a.getAddress().getAddress().length];
+            if (loopback.length == 4) {
+                loopback[0] = 127;
+            }
+            loopback[loopback.length - 1] = 1;
+            try {
+                out.add(new InetSocketAddress(InetAddress.getByAddress(loopback), a.getPort()));
+            } catch (java.net.UnknownHostException impossible) {
+                throw new IllegalStateException(impossible);
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ connecting (called by states)
+
+    /** Starts one attempt; {@return whether it is in flight} */
+    boolean startAttempt(InetSocketAddress target, InetSocketAddress from) {
+        int attemptFd = backend.startConnect(loop, target, from, ioHandler);
+        if (attemptFd < 0) {
+            failureDetail = "connect " + target + ": " + Errno.describe(-attemptFd);
+            return false;
+        }
+        attempts.inFlight(attemptFd);
+        return true;
+    }
+
+    Reactor reactor() {
+        return loop;
+    }
+
+    void closeSocket(int socketFd) {
+        backend.close(loop, socketFd);
+    }
+
+    void reportConnecting(int inflight) {
+        fireConnecting(inflight);
+    }
+
+    /** A Happy Eyeballs attempt reported readiness while connecting. */
+    void attemptReady(int attemptFd, int events) {
+        int error = backend.socketError(loop, attemptFd);
+        boolean failed = error != 0 || (events & (Epoll.EPOLLERR | Epoll.EPOLLHUP)) != 0;
+        if (!failed && (events & Epoll.EPOLLOUT) == 0) {
+            return; // not decided yet
+        }
+        attempts.finished(attemptFd);
+        if (!failed) {
+            establish(attemptFd);
+            return;
+        }
+        failureDetail = "connect: " + Errno.describe(error != 0 ? error : Errno.ECONNREFUSED);
+        backend.close(loop, attemptFd);
+        attempts.failed();
+    }
+
+    /** No attempt remains and none will start: the connection failed. */
+    void attemptsExhausted() {
+        hardCloseConnecting(CloseCause.UNSPECIFIED);
+    }
+
+    private void establish(int winner) {
+        attempts.closeAllInFlight(); // the losers are no longer needed
+        fd = winner;
+        cancelConnectTimer();
+        state = Open.INSTANCE;
+        flow.readable = true;
+        fireConnected();
+        if (state == Open.INSTANCE) {
+            readLoop();
+        }
+    }
+
+    /** An attempt's event after the race is decided: release its socket. */
+    void discardAttempt(int attemptFd) {
+        if (attempts != null && attempts.finished(attemptFd)) {
+            backend.close(loop, attemptFd);
+        }
+    }
+
+    /** {@code close()} while connecting: let in-flight attempts finish, then fail. */
+    void startUnconnectedClosing() {
+        state = UnconnectedClosing.INSTANCE;
+        attempts.stopStarting();
+        if (attempts.inflightCount() == 0) {
+            hardCloseConnecting(CloseCause.UNSPECIFIED);
+        }
+    }
+
+    /** An attempt's event while closing unconnected. */
+    void drainAttempt(int attemptFd) {
+        discardAttempt(attemptFd);
+        if (attempts.inflightCount() == 0) {
+            hardCloseConnecting(CloseCause.UNSPECIFIED);
+        }
+    }
+
+    private void connectTimedOut() {
+        connectTimer = null;
+        if (state == ClientConnecting.INSTANCE || state == UnconnectedClosing.INSTANCE) {
+            failureDetail = "connection timeout of " + options.connectionTimeout().millis() + " ms elapsed";
+            state.hardClose(this, CloseCause.CONNECT_TIMED_OUT);
+        }
+    }
+
+    private void cancelConnectTimer() {
+        if (connectTimer != null) {
+            connectTimer.cancel();
+            connectTimer = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ public API
+
+    /**
+     * Sends {@code data}.
+     *
+     * @return the token of the accepted send, or {@link SendError#NOT_CONNECTED} /
+     *         {@link SendError#NOT_WRITEABLE}
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public SendResult send(byte[] data) {
+        assertInLoop("send");
+        return sendSegment(MemorySegment.ofArray(data));
+    }
+
+    /**
+     * Sends the bytes between {@code data}'s position and limit. The buffer's position is not
+     * changed; its content must not change until the send completes.
+     *
+     * @return the token of the accepted send, or the reason it was refused
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public SendResult send(ByteBuffer data) {
+        assertInLoop("send");
+        return sendSegment(MemorySegment.ofBuffer(data));
+    }
+
+    /**
+     * Sends the bytes of {@code data}, heap or native. A native segment's arena must stay open
+     * until {@code onSent}/{@code onSendFailed}; if it closes earlier the connection is hard-closed.
+     *
+     * @return the token of the accepted send, or the reason it was refused
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public SendResult send(MemorySegment data) {
+        assertInLoop("send");
+        return sendSegment(data);
+    }
+
+    /**
+     * Sends {@code text} encoded as UTF-8.
+     *
+     * @return the token of the accepted send, or the reason it was refused
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public SendResult send(String text) {
+        assertInLoop("send");
+        return sendSegment(MemorySegment.ofArray(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Sends several buffers as one contiguous stream with one token, written with gathering
+     * {@code sendmsg} calls (up to {@code IOV_MAX} buffers each) rather than one call per buffer
+     * and without copying them together. Elements may be {@code byte[]}, {@link ByteBuffer},
+     * {@link MemorySegment} or {@link String}; empty ones are skipped, and an empty list is
+     * accepted (its {@code onSent} still follows).
+     *
+     * @return the token of the accepted send, or the reason it was refused
+     * @throws IllegalArgumentException if an element has another type (nothing is sent)
+     * @throws IllegalStateException    if not called on the loop thread
+     */
+    public SendResult send(List<?> buffers) {
+        assertInLoop("send");
+        MemorySegment[] parts = new MemorySegment[buffers.size()];
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = toSegment(buffers.get(i));
+        }
+        if (!state.sendsAllowed()) {
+            return SendError.NOT_CONNECTED;
+        }
+        if (flow.throttled) {
+            return SendError.NOT_WRITEABLE;
+        }
+        for (MemorySegment part : parts) {
+            writes.add(part);
+        }
+        return accept();
+    }
+
+    private static MemorySegment toSegment(Object buffer) {
+        return switch (buffer) {
+            case byte[] bytes -> MemorySegment.ofArray(bytes);
+            case ByteBuffer bb -> MemorySegment.ofBuffer(bb);
+            case MemorySegment segment -> segment;
+            case String text -> MemorySegment.ofArray(text.getBytes(StandardCharsets.UTF_8));
+            case null -> throw new IllegalArgumentException("null buffer in send list");
+            default -> throw new IllegalArgumentException("cannot send a " + buffer.getClass().getName()
+                    + "; use byte[], ByteBuffer, MemorySegment or String");
+        };
+    }
+
+    private SendResult sendSegment(MemorySegment data) {
+        if (!state.sendsAllowed()) {
+            return SendError.NOT_CONNECTED;
+        }
+        if (flow.throttled) {
+            return SendError.NOT_WRITEABLE;
+        }
+        writes.add(data);
+        return accept();
+    }
+
+    /** Mints the token before writing, so the caller holds it before any callback (lori#346). */
+    private SendToken accept() {
+        SendToken token = new SendToken(nextTokenId++);
+        writes.addToken(token);
+        flush();
+        return token;
+    }
+
+    /**
+     * Closes gracefully: queued data is written, then FIN; data keeps arriving through
+     * {@code onReceived} until the peer closes, then {@code onClosed}. While connecting, in-flight
+     * attempts are drained and {@code onConnectionFailure} follows. A muted connection is
+     * hard-closed (it could not see the peer's FIN). Idempotent.
+     *
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public void close() {
+        assertInLoop("close");
+        state.close(this);
+    }
+
+    /**
+     * Closes at once: no more callbacks but the closing ones ({@code onSent} for data already
+     * written, then {@code onClosed} or the failure callback, then {@code onSendFailed} for the
+     * rest in a later turn). Idempotent.
+     *
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public void hardClose() {
+        assertInLoop("hardClose");
+        state.hardClose(this, CloseCause.UNSPECIFIED);
+    }
+
+    /** Hard-closes the connection from any thread, in a later turn of its loop. */
+    public void dispose() {
+        try {
+            loop.execute(this::hardCloseFromTask);
+        } catch (RejectedExecutionException loopGone) {
+            // The loop has shut down and closed this connection.
+        }
+    }
+
+    private void hardCloseFromTask() {
+        state.hardClose(this, CloseCause.UNSPECIFIED);
+    }
+
+    /**
+     * Runs {@code task} on this connection's loop thread in a later turn. Thread-safe.
+     *
+     * @throws RejectedExecutionException if the loop has shut down
+     */
+    public void execute(Runnable task) {
+        loop.execute(task);
+    }
+
+    /** {@return the loop this connection runs on} Thread-safe. */
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /**
+     * Stops delivering received data until {@link #unmute()}; takes effect at once, even inside
+     * {@code onReceived}. Data stays buffered (in the kernel, and what was read already).
+     *
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public void mute() {
+        assertInLoop("mute");
+        flow.muted = true;
+    }
+
+    /**
+     * Resumes delivery after {@link #mute()} in a later loop turn, held data first.
+     *
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public void unmute() {
+        assertInLoop("unmute");
+        if (flow.muted) {
+            flow.muted = false;
+            flow.readable = true;
+            loop.defer(readAgainTask);
+        }
+    }
+
+    /** {@return whether {@link #mute()} is in effect} */
+    public boolean isMuted() {
+        assertInLoop("isMuted");
+        return flow.muted;
+    }
+
+    /**
+     * Inside {@code onReceived}: stop reading after this callback returns and resume in a later loop
+     * turn, letting other connections run. A one-shot pause; no {@code unmute} is needed.
+     *
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public void yieldRead() {
+        assertInLoop("yieldRead");
+        flow.yieldRequested = true;
+    }
+
+    /**
+     * Re-enters the read loop now (delivering buffered data, then reading the socket) if the
+     * connection is reading; otherwise a no-op.
+     *
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public void readAgain() {
+        assertInLoop("readAgain");
+        state.readAgain(this);
+    }
+
+    private void readAgainNow() {
+        state.readAgain(this);
+    }
+
+    /**
+     * Sets how received data is framed: {@link BufferSize} delivers messages of exactly that size,
+     * {@link Streaming} delivers data as it arrives. May be called in any state; takes effect from
+     * the next message.
+     *
+     * @return {@link BufferUntilResult#SET}, or {@link BufferUntilResult#SIZE_ABOVE_MINIMUM} if the
+     *         size exceeds the read buffer minimum (nothing changes)
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public BufferUntilResult bufferUntil(BufferUntil framing) {
+        assertInLoop("bufferUntil");
+        int bytes = switch (Objects.requireNonNull(framing, "framing")) {
+            case BufferSize size -> size.bytes();
+            case Streaming streaming -> 0;
+        };
+        return readBuffer.setUntil(bytes) ? BufferUntilResult.SET : BufferUntilResult.SIZE_ABOVE_MINIMUM;
+    }
+
+    /** {@return whether the connection is open: connected and not closing} */
+    public boolean isOpen() {
+        assertInLoop("isOpen");
+        return state == Open.INSTANCE;
+    }
+
+    /** {@return whether the connection is closing or closed (including closing while connecting)} */
+    public boolean isClosed() {
+        assertInLoop("isClosed");
+        return state.isClosed();
+    }
+
+    /** {@return whether {@link #send} would accept data now: open and not backpressured} */
+    public boolean isWriteable() {
+        assertInLoop("isWriteable");
+        return state.sendsAllowed() && !flow.throttled;
+    }
+
+    /** {@return the local address, or null when not connected (or closed)} */
+    public InetSocketAddress localAddress() {
+        assertInLoop("localAddress");
+        return fd >= 0 && state.socketUsable() || state == Closing.INSTANCE ? backend.localAddress(loop, fd) : null;
+    }
+
+    /** {@return the peer's address, or null when not connected (or closed)} */
+    public InetSocketAddress remoteAddress() {
+        assertInLoop("remoteAddress");
+        return fd >= 0 && state.socketUsable() || state == Closing.INSTANCE ? backend.peerAddress(loop, fd) : null;
+    }
+
+    /**
+     * Turns Nagle's algorithm off ({@code true}: small writes go out at once) or on.
+     *
+     * @return 0, or the errno of the failure ({@value #NOT_OPEN_ERRNO} if the connection is not open)
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public int setNodelay(boolean noDelay) {
+        assertInLoop("setNodelay");
+        if (!state.socketUsable()) {
+            return NOT_OPEN_ERRNO;
+        }
+        return -backend.setIntOption(loop, fd, SockOpts.IPPROTO_TCP, SockOpts.TCP_NODELAY, noDelay ? 1 : 0);
+    }
+
+    /**
+     * {@return a description of why the connection failed or closed abnormally, or {@code ""}}
+     * For example {@code "connect 127.0.0.1:9: ECONNREFUSED (Connection refused)"}.
+     */
+    public String failureDetail() {
+        assertInLoop("failureDetail");
+        return failureDetail;
+    }
+
+    @Override
+    public String toString() {
+        return "TcpConnection[" + (client != null ? "client " + host + ":" + port : "server fd " + fd)
+                + ", " + state + ", " + loop.name() + "]";
+    }
+
+    private void assertInLoop(String method) {
+        loop.assertInLoop("TcpConnection." + method);
+    }
+
+    // ------------------------------------------------------------------ I/O
+
+    private void onIo(int eventFd, int events) {
+        if (eventFd == fd) {
+            state.ownEvent(this, events);
+        } else {
+            state.attemptEvent(this, eventFd, events);
+        }
+    }
+
+    /** Readiness on the connection's socket: writes first, then reads (lori's order). */
+    void dispatchIo(int events) {
+        if ((events & (Epoll.EPOLLOUT | Epoll.EPOLLERR | Epoll.EPOLLHUP)) != 0 && flow.throttled) {
+            flush();
+        }
+        if (!state.socketUsable() && state != Closing.INSTANCE) {
+            return;
+        }
+        if ((events & (Epoll.EPOLLIN | Epoll.EPOLLRDHUP | Epoll.EPOLLHUP | Epoll.EPOLLERR)) != 0) {
+            flow.readable = true;
+            readLoop();
+        }
+    }
+
+    /**
+     * Delivers buffered messages and reads the socket until it has nothing more, the connection is
+     * muted or closed, the application yields, or one buffer's worth was read this turn (fairness).
+     */
+    void readLoop() {
+        long readThisTurn = 0;
+        while (state == Open.INSTANCE || state == Closing.INSTANCE) {
+            if (flow.muted) {
+                return;
+            }
+            if (readBuffer.hasMessage()) {
+                if (output.hasPending()) {
+                    // onSent of earlier sends precedes the next message (lori's ordering); then
+                    // re-check: those callbacks may have muted or closed the connection.
+                    output.deliver();
+                    continue;
+                }
+                deliver(readBuffer.nextMessage());
+                if (flow.yieldRequested) {
+                    flow.yieldRequested = false;
+                    if (state == Open.INSTANCE || state == Closing.INSTANCE) {
+                        loop.defer(readAgainTask);
+                    }
+                    return;
+                }
+                continue;
+            }
+            if (!flow.readable) {
+                return;
+            }
+            if (readThisTurn >= readBuffer.size()) {
+                loop.defer(readAgainTask);
+                return;
+            }
+            MemorySegment window = readBuffer.window();
+            if (window.byteSize() == 0) {
+                // Unreachable while bufferUntil <= size; never read into an empty window (lori#324).
+                loop.defer(readAgainTask);
+                return;
+            }
+            long n = backend.receive(loop, fd, window);
+            if (n > 0) {
+                readBuffer.filled(n);
+                readThisTurn += n;
+            } else if (n == -Errno.EAGAIN) {
+                flow.readable = false;
+                return;
+            } else {
+                if (n < 0) {
+                    failureDetail = "recv: " + Errno.describe((int) -n);
+                }
+                // n == 0: the peer closed; lori does not support half-open connections.
+                hardCloseConnected();
+                return;
+            }
+        }
+    }
+
+    private void deliver(MemorySegment message) {
+        delivering = true;
+        try {
+            receiver.onReceived(this, message);
+        } catch (Throwable t) {
+            callbackFailed("onReceived", t);
+        } finally {
+            delivering = false;
+            if (releaseAfterDelivery) {
+                releaseAfterDelivery = false;
+                readBuffer.release();
+            }
+        }
+    }
+
+    /** Writes queued data until the queue empties or the kernel pushes back. */
+    void flush() {
+        while (!writes.hasNoBytes()) {
+            try {
+                writes.writeOnce(backend, loop, fd, attempt);
+            } catch (IllegalStateException deadSegment) {
+                // A sent MemorySegment's arena was closed before its bytes were written.
+                failureDetail = "a buffer passed to send() was freed before it was written: " + deadSegment.getMessage();
+                completeTokens();
+                hardCloseConnected();
+                return;
+            }
+            long r = attempt.result;
+            if (r > 0) {
+                if (r < attempt.offered) {
+                    completeTokens();
+                    applyBackpressure();
+                    return;
+                }
+            } else if (r == -Errno.EAGAIN || r == -Errno.ENOBUFS) {
+                completeTokens();
+                applyBackpressure();
+                return;
+            } else {
+                failureDetail = "send: " + Errno.describe((int) -r);
+                completeTokens();
+                hardCloseConnected();
+                return;
+            }
+        }
+        completeTokens();
+        if (flow.throttled) {
+            flow.throttled = false;
+            output.unthrottled();
+        }
+        state.drained(this);
+    }
+
+    private void completeTokens() {
+        SendToken token;
+        while ((token = writes.pollCompleted()) != null) {
+            output.sent(token);
+        }
+    }
+
+    private void applyBackpressure() {
+        if (!flow.throttled) {
+            flow.throttled = true;
+            output.throttled();
+        }
+    }
+
+    // ------------------------------------------------------------------ closing
+
+    /** Open: begin the graceful close. */
+    void startClosing() {
+        state = Closing.INSTANCE;
+        if (writes.hasNoBytes()) {
+            sendFin();
+        }
+    }
+
+    /** Sends FIN once, when closing and nothing is queued. */
+    void sendFin() {
+        if (!finSent && fd >= 0 && writes.hasNoBytes()) {
+            finSent = true;
+            int r = backend.shutdownWrite(loop, fd);
+            if (r < 0 && r != -Errno.ENOTCONN) {
+                failureDetail = "shutdown: " + Errno.describe(-r);
+                hardCloseConnected();
+            }
+        }
+    }
+
+    /** Closed before the loop initialised the connection: release the socket, no callbacks. */
+    void closeBeforeStart() {
+        state = Closed.INSTANCE;
+        if (fd >= 0) {
+            backend.close(loop, fd);
+            fd = -1;
+        }
+        notifySpawner();
+    }
+
+    /** Teardown of a client that never connected; reports the failure. */
+    void hardCloseConnecting(CloseCause cause) {
+        state = Closed.INSTANCE;
+        cancelConnectTimer();
+        boolean hadInflight = attempts != null && attempts.everStarted();
+        if (attempts != null) {
+            attempts.stopStarting();
+            attempts.closeAllInFlight();
+        }
+        releaseReadBuffer();
+        loop.untrack(loopResource);
+        ConnectionFailure reason = switch (cause) {
+            case CONNECT_TIMED_OUT -> ConnectionFailure.TIMEOUT;
+            case CONNECT_TIMER_FAILED -> ConnectionFailure.TIMER_ERROR;
+            case UNSPECIFIED -> hadInflight ? ConnectionFailure.TCP : ConnectionFailure.DNS;
+        };
+        fireConnectionFailure(reason);
+    }
+
+    /**
+     * Teardown of a connected connection, in lori's load-bearing order: state first (so callbacks
+     * see it closed), {@code onSent} for what was written, release everything, {@code onClosed},
+     * tell the listener, and {@code onSendFailed} for the rest in a later turn.
+     */
+    void hardCloseConnected() {
+        state = Closed.INSTANCE;
+        completeTokens();
+        output.deliverSentNow();
+        List<SendToken> failed = writes.clear();
+        flow.throttled = false;
+        cancelConnectTimer();
+        if (fd >= 0) {
+            backend.close(loop, fd);
+            fd = -1;
+        }
+        if (attempts != null) {
+            attempts.closeAllInFlight();
+        }
+        releaseReadBuffer();
+        loop.untrack(loopResource);
+        fireClosed();
+        notifySpawner();
+        if (!failed.isEmpty()) {
+            loop.defer(() -> {
+                for (SendToken token : failed) {
+                    fireSendFailed(token);
+                }
+            });
+        }
+    }
+
+    private void releaseReadBuffer() {
+        if (delivering) {
+            releaseAfterDelivery = true; // the slice in onReceived's hands stays valid until it returns
+        } else {
+            readBuffer.release();
+        }
+    }
+
+    private void notifySpawner() {
+        if (spawner != null && !spawnerNotified) {
+            spawnerNotified = true;
+            spawner.connectionClosed();
+        }
+    }
+
+    private void shutdown() {
+        state.hardClose(this, CloseCause.UNSPECIFIED);
+    }
+
+    // ------------------------------------------------------------------ callbacks
+
+    boolean isClosedState() {
+        return state == Closed.INSTANCE;
+    }
+
+    private void callbackFailed(String callback, Throwable t) {
+        loop.reportFailure(this + " " + callback, t);
+        if (state != Closed.INSTANCE) {
+            failureDetail = callback + " threw " + t;
+            state.hardClose(this, CloseCause.UNSPECIFIED);
+        }
+    }
+
+    private void fireConnecting(int inflight) {
+        try {
+            client.onConnecting(this, inflight);
+        } catch (Throwable t) {
+            callbackFailed("onConnecting", t);
+        }
+    }
+
+    private void fireConnected() {
+        try {
+            client.onConnected(this);
+        } catch (Throwable t) {
+            callbackFailed("onConnected", t);
+        }
+    }
+
+    private void fireStarted() {
+        try {
+            server.onStarted(this);
+        } catch (Throwable t) {
+            callbackFailed("onStarted", t);
+        }
+    }
+
+    private void fireConnectionFailure(ConnectionFailure reason) {
+        try {
+            client.onConnectionFailure(this, reason);
+        } catch (Throwable t) {
+            callbackFailed("onConnectionFailure", t);
+        }
+    }
+
+    void fireSent(SendToken token) {
+        try {
+            receiver.onSent(this, token);
+        } catch (Throwable t) {
+            callbackFailed("onSent", t);
+        }
+    }
+
+    void fireThrottled() {
+        try {
+            receiver.onThrottled(this);
+        } catch (Throwable t) {
+            callbackFailed("onThrottled", t);
+        }
+    }
+
+    void fireUnthrottled() {
+        try {
+            receiver.onUnthrottled(this);
+        } catch (Throwable t) {
+            callbackFailed("onUnthrottled", t);
+        }
+    }
+
+    private void fireSendFailed(SendToken token) {
+        try {
+            receiver.onSendFailed(this, token);
+        } catch (Throwable t) {
+            callbackFailed("onSendFailed", t);
+        }
+    }
+
+    private void fireClosed() {
+        try {
+            receiver.onClosed(this);
+        } catch (Throwable t) {
+            callbackFailed("onClosed", t);
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package dev.loriffm.tcp;
+
+import dev.loriffm.internal.reactor.Reactor;
+import dev.loriffm.internal.sys.Fds;
+import dev.loriffm.internal.sys.NativeScratch;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The bytes accepted by {@code send} and not yet handed to the kernel, and the tokens waiting for
+ * them (lori's {@code _PendingWrites} plus the token FIFO). The only code that changes the queue,
+ * the offset into its first buffer and the byte counters, so they cannot drift apart.
+ *
+ * <p>Buffers are held by reference (no copy at {@code send}); heap buffers are staged into the
+ * loop's native staging area only when several are gathered into one {@code sendmsg}.
+ * Loop-confined: not thread-safe.
+ */
+final class WriteQueue {
+    // Unsent buffers in send order; never holds an empty buffer.
+    private final ArrayDeque<MemorySegment> buffers = new ArrayDeque<>();
+    // Bytes of buffers.peekFirst() already written.
+    private long headOffset;
+    // Bytes accepted / written since the queue was last empty; a token completes once
+    // written >= its completion offset.
+    private long accepted;
+    private long written;
+    // FIFO of tokens and their completion offsets, as a ring of parallel arrays.
+    private SendToken[] tokens = new SendToken[16];
+    private long[] offsets = new long[16];
+    private int tokenHead;
+    private int tokenCount;
+
+    /** Appends a buffer (empty ones are skipped). */
+    void add(MemorySegment buffer) {
+        long size = buffer.byteSize();
+        if (size > 0) {
+            buffers.addLast(buffer);
+            accepted += size;
+        }
+    }
+
+    /** Records {@code token} as complete once every byte added so far is written. */
+    void addToken(SendToken token) {
+        if (tokenCount == tokens.length) {
+            grow();
+        }
+        int slot = (tokenHead + tokenCount) & (tokens.length - 1);
+        tokens[slot] = token;
+        offsets[slot] = accepted;
+        tokenCount++;
+    }
+
+    private void grow() {
+        int n = tokens.length;
+        SendToken[] t = new SendToken[n * 2];
+        long[] o = new long[n * 2];
+        for (int i = 0; i < tokenCount; i++) {
+            t[i] = tokens[(tokenHead + i) & (n - 1)];
+            o[i] = offsets[(tokenHead + i) & (n - 1)];
+        }
+        tokens = t;
+        offsets = o;
+        tokenHead = 0;
+    }
+
+    /** {@return whether no bytes wait to be written} */
+    boolean hasNoBytes() {
+        return buffers.isEmpty();
+    }
+
+    /** {@return the number of bytes waiting to be written} */
+    long pendingBytes() {
+        return accepted - written;
+    }
+
+    /**
+     * {@return the oldest token whose bytes are all written (removed), or null} When the last
+     * token completes with no bytes left, the counters restart from zero.
+     */
+    SendToken pollCompleted() {
+        if (tokenCount == 0 || offsets[tokenHead] > written) {
+            return null;
+        }
+        SendToken token = tokens[tokenHead];
+        tokens[tokenHead] = null;
+        tokenHead = (tokenHead + 1) & (tokens.length - 1);
+        tokenCount--;
+        if (tokenCount == 0 && buffers.isEmpty()) {
+            accepted = 0;
+            written = 0;
+        }
+        return token;
+    }
+
+    /** Removes every buffer and returns the tokens that did not complete, in order. */
+    List<SendToken> clear() {
+        List<SendToken> unsent = new ArrayList<>(tokenCount);
+        for (int i = 0; i < tokenCount; i++) {
+            int slot = (tokenHead + i) & (tokens.length - 1);
+            unsent.add(tokens[slot]);
+        }
+        Arrays.fill(tokens, null);
+        tokenHead = 0;
+        tokenCount = 0;
+        buffers.clear();
+        headOffset = 0;
+        accepted = 0;
+        written = 0;
+        return unsent;
+    }
+
+    /** The outcome of one write attempt. */
+    static final class Attempt {
+        /** Bytes offered to the kernel. */
+        long offered;
+        /** Bytes written, or {@code -errno}. */
+        long result;
+    }
+
+    /**
+     * Writes as much of the queue as one system call takes: {@code send} for a single buffer
+     * (heap buffers go straight in), otherwise {@code sendmsg} over up to {@code IOV_MAX} iovecs.
+     * Updates the queue by what was written.
+     */
+    void writeOnce(TcpBackend backend, Reactor loop, int fd, Attempt attempt) {
+        MemorySegment first = buffers.peekFirst();
+        long result;
+        if (buffers.size() == 1) {
+            MemorySegment rest = headOffset == 0 ? first : first.asSlice(headOffset);
+            attempt.offered = rest.byteSize();
+            result = backend.send(loop, fd, rest);
+        } else {
+            NativeScratch scratch = loop.scratch();
+            MemorySegment staging = scratch.staging();
+            long staged = 0;
+            long offered = 0;
+            int count = 0;
+            boolean firstBuffer = true;
+            for (MemorySegment buffer : buffers) {
+                if (count == NativeScratch.IOV_MAX) {
+                    break;
+                }
+                MemorySegment part = firstBuffer && headOffset > 0 ? buffer.asSlice(headOffset) : buffer;
+                firstBuffer = false;
+                if (part.isNative()) {
+                    Fds.setIovec(scratch, count++, part);
+                    offered += part.byteSize();
+                    continue;
+                }
+                long room = staging.byteSize() - staged;
+                if (room == 0) {
+                    break;
+                }
+                long take = Math.min(room, part.byteSize());
+                MemorySegment slot = staging.asSlice(staged, take);
+                MemorySegment.copy(part, 0, slot, 0, take);
+                Fds.setIovec(scratch, count++, slot);
+                staged += take;
+                offered += take;
+                if (take < part.byteSize()) {
+                    break;
+                }
+            }
+            attempt.offered = offered;
+            result = backend.sendIovecs(loop, fd, count);
+        }
+        attempt.result = result;
+        if (result > 0) {
+            consume(result);
+        }
+    }
+
+    private void consume(long n) {
+        written += n;
+        long left = n;
+        while (left > 0) {
+            MemorySegment first = buffers.peekFirst();
+            long remaining = first.byteSize() - headOffset;
+            if (left >= remaining) {
+                buffers.pollFirst();
+                headOffset = 0;
+                left -= remaining;
+            } else {
+                headOffset += left;
+                left = 0;
+            }
+        }
+    }
+}
