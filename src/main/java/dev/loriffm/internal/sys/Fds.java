@@ -77,6 +77,11 @@ public final class Fds {
         iovec.iov_len(entry, buffer.byteSize());
     }
 
+    /** {@return the length of iovec {@code index} of the scratch array} */
+    public static long iovecLength(NativeScratch scratch, int index) {
+        return iovec.iov_len(iovec.asSlice(scratch.iovecs(), index));
+    }
+
     /** {@return 0, or {@code -errno}} Sets or clears {@code O_NONBLOCK} on {@code fd}. */
     public static int setNonBlocking(NativeScratch scratch, int fd, boolean nonBlocking) {
         int flags = net_h.fcntl(scratch.capture(), fd, net_h.F_GETFL(), 0);
