@@ -649,13 +649,18 @@ public final class TcpConnection {
     /** {@return the local address, or null when not connected (or closed)} */
     public InetSocketAddress localAddress() {
         assertInLoop("localAddress");
-        return fd >= 0 && state.socketUsable() || state == Closing.INSTANCE ? backend.localAddress(loop, fd) : null;
+        return hasSocket() ? backend.localAddress(loop, fd) : null;
     }
 
     /** {@return the peer's address, or null when not connected (or closed)} */
     public InetSocketAddress remoteAddress() {
         assertInLoop("remoteAddress");
-        return fd >= 0 && state.socketUsable() || state == Closing.INSTANCE ? backend.peerAddress(loop, fd) : null;
+        return hasSocket() ? backend.peerAddress(loop, fd) : null;
+    }
+
+    /** Open or closing: the connection's own socket exists and is connected. */
+    private boolean hasSocket() {
+        return fd >= 0 && (state == Open.INSTANCE || state == Closing.INSTANCE);
     }
 
     /**
