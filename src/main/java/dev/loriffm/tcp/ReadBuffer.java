@@ -2,15 +2,21 @@ package dev.loriffm.tcp;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A connection's native read buffer: received bytes live in {@code [start, end)} of a native
  * segment, are read straight into {@code [end, capacity)}, and are delivered as read-only slices
- * (zero copy). Holds lori's invariant {@code bufferUntil <= minimum <= size}.
+ * (zero copy). Holds lori's invariant chain {@code until <= minimum <= size}: {@code size} is the
+ * allocation target, {@code minimum} the floor the buffer shrinks back to whenever it is empty at
+ * a read, {@code until} the framing (0 = streaming).
  *
- * <p>Ownership: the memory belongs to the connection, allocated in a confined arena on its loop
- * thread and freed exactly once by {@link #release()} (hard close). A delivered slice stays valid
- * until the callback it was handed to returns. Loop-confined: not thread-safe.
+ * <p>Ownership: the memory belongs to the connection. It is allocated in a confined arena on the
+ * loop thread and freed exactly once: on resize (after the callback that may hold a slice of it
+ * returns) or on {@link #release()}. A delivered slice therefore stays valid until the callback it
+ * was handed to returns, even if that callback resizes the buffer or closes the connection; after
+ * that, access to a freed slice throws {@link IllegalStateException}. Loop-confined.
  */
 final class ReadBuffer {
     private Arena arena;
@@ -18,11 +24,12 @@ final class ReadBuffer {
     // Unprocessed bytes are [start, end) of memory.
     private long start;
     private long end;
-    // The allocation target (lori's read_buffer_size) and the shrink-back floor.
     private int size;
     private int minimum;
-    // Framing: 0 = streaming, else exact message size.
     private int until;
+    // True while onReceived runs: retired memory must outlive the slice the callback holds.
+    private boolean delivering;
+    private final List<Arena> retired = new ArrayList<>(1);
 
     ReadBuffer(int size) {
         this.size = size;
@@ -35,10 +42,6 @@ final class ReadBuffer {
         memory = arena.allocate(size);
     }
 
-    boolean isAllocated() {
-        return memory != null;
-    }
-
     int size() {
         return size;
     }
@@ -49,6 +52,11 @@ final class ReadBuffer {
 
     int until() {
         return until;
+    }
+
+    /** {@return the bytes of the current allocation, 0 when not allocated} */
+    long capacity() {
+        return memory == null ? 0 : memory.byteSize();
     }
 
     long buffered() {
@@ -64,19 +72,37 @@ final class ReadBuffer {
         return true;
     }
 
-    /**
-     * {@return the next complete message as a read-only slice (consumed), or null if none}
-     * Framed: exactly {@code until} bytes; streaming: everything buffered.
-     */
-    MemorySegment nextMessage() {
-        long available = end - start;
-        long take = until == 0 ? available : (available >= until ? until : 0);
-        if (take == 0) {
-            return null;
+    /** lori's {@code set_read_buffer_minimum}: raise or lower the floor; growing happens now. */
+    ReadBufferMinimumResult setMinimum(int bytes) {
+        if (bytes < until) {
+            return ReadBufferResizeBelowBufferSize.BELOW_BUFFER_SIZE;
         }
-        MemorySegment message = memory.asSlice(start, take).asReadOnly();
-        start += take;
-        return message;
+        minimum = bytes;
+        if (size < bytes) {
+            size = bytes;
+            if (memory != null && memory.byteSize() < bytes) {
+                reallocate(bytes);
+            }
+        }
+        return ReadBufferResized.RESIZED;
+    }
+
+    /** lori's {@code resize_read_buffer}: exactly {@code bytes} now, lowering the minimum if needed. */
+    ReadBufferResizeResult resize(int bytes) {
+        if (bytes < until) {
+            return ReadBufferResizeBelowBufferSize.BELOW_BUFFER_SIZE;
+        }
+        if (bytes < end - start) {
+            return ReadBufferResizeBelowUsed.BELOW_USED;
+        }
+        if (bytes < minimum) {
+            minimum = bytes;
+        }
+        size = bytes;
+        if (memory != null && memory.byteSize() != bytes) {
+            reallocate(bytes);
+        }
+        return ReadBufferResized.RESIZED;
     }
 
     /** {@return whether {@link #nextMessage()} has a message to return} */
@@ -86,13 +112,34 @@ final class ReadBuffer {
     }
 
     /**
-     * {@return the free tail to receive into} Moves unprocessed bytes to the front first, so the
-     * window is never empty while a message is incomplete (lori#324).
+     * {@return the next complete message as a read-only slice (consumed), or null if none}
+     * Framed: exactly {@code until} bytes; streaming: everything buffered.
+     */
+    MemorySegment nextMessage() {
+        if (!hasMessage()) {
+            return null;
+        }
+        long take = until == 0 ? end - start : until;
+        MemorySegment message = memory.asSlice(start, take).asReadOnly();
+        start += take;
+        return message;
+    }
+
+    /**
+     * {@return the free tail to receive into} An empty buffer shrinks back to the minimum;
+     * otherwise unprocessed bytes move to the front. The window is never empty unless a whole
+     * message is waiting (lori#324).
      */
     MemorySegment window() {
         if (start == end) {
             start = 0;
             end = 0;
+            if (size > minimum) {
+                size = minimum; // a resize above the minimum lasts until the buffer next empties
+            }
+            if (memory.byteSize() != size) {
+                reallocate(size);
+            }
         } else if (start > 0) {
             MemorySegment.copy(memory, start, memory, 0, end - start);
             end -= start;
@@ -106,10 +153,39 @@ final class ReadBuffer {
         end += n;
     }
 
-    /** Frees the memory; later calls find no buffer. Idempotent. */
+    /** Marks the start and end of an {@code onReceived} callback holding a slice. */
+    void delivering(boolean active) {
+        delivering = active;
+        if (!active && !retired.isEmpty()) {
+            retired.forEach(Arena::close);
+            retired.clear();
+        }
+    }
+
+    private void reallocate(int bytes) {
+        Arena next = Arena.ofConfined();
+        MemorySegment grown = next.allocate(bytes);
+        long used = end - start;
+        MemorySegment.copy(memory, start, grown, 0, used);
+        retire(arena);
+        arena = next;
+        memory = grown;
+        start = 0;
+        end = used;
+    }
+
+    private void retire(Arena old) {
+        if (delivering) {
+            retired.add(old);
+        } else {
+            old.close();
+        }
+    }
+
+    /** Frees the memory (after the current delivery, if one is running). Idempotent. */
     void release() {
         if (arena != null) {
-            arena.close();
+            retire(arena);
             arena = null;
             memory = null;
             start = 0;

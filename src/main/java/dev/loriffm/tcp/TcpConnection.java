@@ -73,9 +73,6 @@ public final class TcpConnection {
     private HappyEyeballsAttempts attempts;
     private Timer connectTimer;
     private String failureDetail = "";
-    // Set while onReceived runs: the read buffer must outlive the slice it handed out.
-    private boolean delivering;
-    private boolean releaseAfterDelivery;
 
     private TcpConnection(Reactor loop, TcpBackend backend, ClientLifecycleReceiver client,
                           ServerLifecycleReceiver server, ReadBufferSize readBufferSize) {
@@ -112,6 +109,7 @@ public final class TcpConnection {
      * @throws NullPointerException     if an argument is null
      * @throws IllegalArgumentException if {@code host} is empty or {@code port} is out of range, or
      *                                  {@code loop} is not a lori-ffm loop
+     * @throws RejectedExecutionException if the loop has shut down (nothing was opened)
      */
     public static TcpConnection client(TcpConnectAuth auth, EventLoop loop, String host, int port,
                                        ClientLifecycleReceiver receiver, ClientOptions options) {
@@ -165,7 +163,17 @@ public final class TcpConnection {
         TcpConnection c = new TcpConnection(reactor(socket.loop()), backend, null, receiver, readBufferSize);
         c.fd = socket.claim();
         c.spawner = socket.listener();
-        c.loop.execute(c::initServer);
+        try {
+            c.loop.execute(c::initServer);
+        } catch (RejectedExecutionException loopGone) {
+            // Its loop shut down: the socket was never registered, so close it here (on the
+            // listener's loop, where onAccept runs) and report nothing, as for any connection
+            // closed before it started.
+            c.state = Closed.INSTANCE;
+            backend.close(c.spawner.reactor(), c.fd);
+            c.fd = -1;
+            c.notifySpawner();
+        }
         return c;
     }
 
@@ -187,6 +195,10 @@ public final class TcpConnection {
         if (state != ConnectionNone.INSTANCE) {
             return; // closed before it started
         }
+        if (loop.isShuttingDown()) {
+            closeBeforeStart();
+            return;
+        }
         readBuffer.allocate();
         loop.track(loopResource);
         int r = backend.register(loop, fd, ioHandler);
@@ -204,6 +216,10 @@ public final class TcpConnection {
 
     private void initClient() {
         if (state != ConnectionNone.INSTANCE) {
+            return;
+        }
+        if (loop.isShuttingDown()) {
+            closeBeforeStart();
             return;
         }
         readBuffer.allocate();
@@ -628,6 +644,49 @@ public final class TcpConnection {
         return readBuffer.setUntil(bytes) ? BufferUntilResult.SET : BufferUntilResult.SIZE_ABOVE_MINIMUM;
     }
 
+    /**
+     * Sets the floor the read buffer shrinks back to when it is empty (lori's
+     * {@code set_read_buffer_minimum}); if the buffer is smaller, it grows to it now, keeping its
+     * data. May be called in any state.
+     *
+     * @return {@link ReadBufferResized}, or {@link ReadBufferResizeBelowBufferSize} if
+     *         {@code minimum} is below the {@link #bufferUntil} size (nothing changes)
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public ReadBufferMinimumResult setReadBufferMinimum(ReadBufferSize minimum) {
+        assertInLoop("setReadBufferMinimum");
+        return readBuffer.setMinimum(Objects.requireNonNull(minimum, "minimum").bytes());
+    }
+
+    /**
+     * Reallocates the read buffer to exactly {@code size} bytes now, keeping unprocessed data
+     * (lori's {@code resize_read_buffer}); a size below the minimum lowers the minimum. A size
+     * above the minimum lasts until the buffer next empties, when it shrinks back to the minimum:
+     * raise the minimum too to keep it. A slice handed to {@code onReceived} stays valid until
+     * that callback returns, even if it resizes the buffer.
+     *
+     * @return {@link ReadBufferResized}; {@link ReadBufferResizeBelowBufferSize} if {@code size}
+     *         is below the {@link #bufferUntil} size; {@link ReadBufferResizeBelowUsed} if below the
+     *         bytes waiting to be delivered (nothing changes on refusal)
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public ReadBufferResizeResult resizeReadBuffer(ReadBufferSize size) {
+        assertInLoop("resizeReadBuffer");
+        return readBuffer.resize(Objects.requireNonNull(size, "size").bytes());
+    }
+
+    /** {@return the read buffer's allocation target in bytes (lori's read buffer size)} */
+    public int readBufferSize() {
+        assertInLoop("readBufferSize");
+        return readBuffer.size();
+    }
+
+    /** {@return the size the read buffer shrinks back to when empty} */
+    public int readBufferMinimum() {
+        assertInLoop("readBufferMinimum");
+        return readBuffer.minimum();
+    }
+
     /** {@return whether the connection is open: connected and not closing} */
     public boolean isOpen() {
         assertInLoop("isOpen");
@@ -779,17 +838,13 @@ public final class TcpConnection {
     }
 
     private void deliver(MemorySegment message) {
-        delivering = true;
+        readBuffer.delivering(true);
         try {
             receiver.onReceived(this, message);
         } catch (Throwable t) {
             callbackFailed("onReceived", t);
         } finally {
-            delivering = false;
-            if (releaseAfterDelivery) {
-                releaseAfterDelivery = false;
-                readBuffer.release();
-            }
+            readBuffer.delivering(false); // frees memory retired while the callback held a slice
         }
     }
 
@@ -929,11 +984,7 @@ public final class TcpConnection {
     }
 
     private void releaseReadBuffer() {
-        if (delivering) {
-            releaseAfterDelivery = true; // the slice in onReceived's hands stays valid until it returns
-        } else {
-            readBuffer.release();
-        }
+        readBuffer.release(); // deferred past onReceived if it is running: its slice stays valid
     }
 
     private void notifySpawner() {

@@ -121,6 +121,10 @@ public final class TcpListener {
         return backend;
     }
 
+    Reactor reactor() {
+        return loop;
+    }
+
     /**
      * Stops listening and closes the socket; {@code onClosed} follows if it was listening.
      * Connections already accepted stay open. Idempotent. Thread-safe: from another thread the
@@ -264,7 +268,14 @@ public final class TcpListener {
     }
 
     private void handOver(int accepted) {
-        AcceptedSocket socket = new AcceptedSocket(accepted, group.next(), this);
+        EventLoop target;
+        try {
+            target = group.next();
+        } catch (IllegalStateException groupClosing) {
+            backend.close(loop, accepted); // the group is shutting down: nowhere to run it
+            return;
+        }
+        AcceptedSocket socket = new AcceptedSocket(accepted, target, this);
         TcpConnection connection = null;
         try {
             connection = receiver.onAccept(this, socket);

@@ -33,8 +33,34 @@ public final class FdLeakCheck implements BeforeEachCallback, AfterEachCallback 
         Set<String> leaked = new TreeSet<>(openFds());
         leaked.removeAll(before);
         if (!leaked.isEmpty()) {
-            fail("file descriptors leaked: " + leaked);
+            fail("file descriptors leaked: " + leaked + describeSockets(leaked));
         }
+    }
+
+    /** For leaked sockets, the matching /proc/net/tcp{,6} rows (addresses, state), to say what leaked. */
+    private static String describeSockets(Set<String> leaked) {
+        StringBuilder out = new StringBuilder();
+        for (String fd : leaked) {
+            int open = fd.indexOf("socket:[");
+            if (open < 0) {
+                continue;
+            }
+            String inode = fd.substring(open + 8, fd.length() - 1);
+            for (String table : new String[] {"/proc/self/net/tcp", "/proc/self/net/tcp6"}) {
+                try {
+                    for (String row : Files.readAllLines(Path.of(table))) {
+                        String[] cols = row.trim().split("\\s+");
+                        if (cols.length > 9 && cols[9].equals(inode)) {
+                            out.append("\n  ").append(table).append(": local ").append(cols[1])
+                                    .append(" remote ").append(cols[2]).append(" state ").append(cols[3]);
+                        }
+                    }
+                } catch (IOException e) {
+                    out.append("\n  (").append(table).append(" unreadable)");
+                }
+            }
+        }
+        return out.toString();
     }
 
     /** {@return every open fd of this process as "N -> target"} */

@@ -230,6 +230,11 @@ public final class Reactor implements EventLoop {
         }
     }
 
+    /** {@return whether {@link #shutdown()} was requested} Thread-safe. */
+    public boolean isShuttingDown() {
+        return shutdownRequested;
+    }
+
     /** Waits up to {@code timeout} for the loop thread to exit; {@return whether it has} */
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
         return terminated.await(timeout, unit);
@@ -256,6 +261,11 @@ public final class Reactor implements EventLoop {
             LOG.log(System.Logger.Level.ERROR, name + " stopped by an unexpected error", fatal);
         } finally {
             acceptingTasks = false;
+            // Producers already past the acceptingTasks check may still enqueue (and write the
+            // eventfd): wait them out, so the drain below sees every task ever accepted.
+            while (producers.get() != 0) {
+                Thread.onSpinWait();
+            }
             try {
                 drainTasksAfterShutdown();
                 releaseNative();
@@ -389,17 +399,14 @@ public final class Reactor implements EventLoop {
         // so a task that keeps re-submitting itself cannot keep the loop alive.
         for (int round = 0; round < 16 && (!deferred.isEmpty() || !inbox.isEmpty()); round++) {
             runTasks();
+            closeResources(); // a task may have opened something (a connection initialising)
         }
         deferred.clear();
         inbox.clear();
     }
 
     private void releaseNative() {
-        // acceptingTasks is false: wait out producers already past the check, who may still write
-        // the eventfd, before closing it (a closed fd number can be reused at once).
-        while (producers.get() != 0) {
-            Thread.onSpinWait();
-        }
+        // No producer is left (run() waited them out), so no thread writes the eventfd any more.
         EventFd.Signaller s = signaller;
         signaller = null;
         if (scratch != null) {
