@@ -81,6 +81,12 @@ final class HappyEyeballsAttempts {
     private void armNextAttemptTimer() {
         if (strategy == HappyEyeballs.RFC8305 && !pending.isEmpty() && !stopped && nextAttemptTimer == null) {
             nextAttemptTimer = connection.reactor().schedule(ATTEMPT_DELAY_NS, this::attemptDelayElapsed);
+            if (nextAttemptTimer == null) {
+                // No timer to stagger with: start the rest at once, as the parallel strategy does.
+                while (!pending.isEmpty()) {
+                    startNext();
+                }
+            }
         }
     }
 

@@ -52,6 +52,25 @@ public interface LifecycleReceiver {
     default void onUnthrottled(TcpConnection connection) { }
 
     /**
+     * No successful read or write happened for the {@link IdleTimeout} set with
+     * {@link TcpConnection#idleTimeout}. The timer re-arms after each firing while the connection
+     * is open; close it from here to drop idle peers.
+     */
+    default void onIdleTimeout(TcpConnection connection) { }
+
+    /** The idle timer could not be armed (the loop's timer limit was reached); it is now disabled. */
+    default void onIdleTimerFailure(TcpConnection connection) { }
+
+    /**
+     * The user timer {@code token} fired. The token is already cleared, so {@code setTimer} may be
+     * called from here to repeat.
+     */
+    default void onTimer(TcpConnection connection, TimerToken token) { }
+
+    /** The user timer could not be armed (the loop's timer limit was reached); it is cancelled. */
+    default void onTimerFailure(TcpConnection connection) { }
+
+    /**
      * A connection that was connected (or started) is closed: the peer closed it, an error
      * occurred, or the application closed it. Not called for a connection that never became ready.
      */

@@ -73,6 +73,16 @@ public final class TcpConnection {
     private HappyEyeballsAttempts attempts;
     private Timer connectTimer;
     private String failureDetail = "";
+    // Idle timeout: 0 = disabled. The timer is reset lazily: activity only records its time, and
+    // a firing timer that finds recent activity re-arms for the remainder (no heap work per I/O).
+    private long idleNs;
+    private long lastActivityNs;
+    private Timer idleTimer;
+    private final Runnable idleTask = this::idleTimerFired;
+    // The one user timer (setTimer), and its token.
+    private Timer userTimer;
+    private TimerToken userTimerToken;
+    private long nextTimerTokenId = 1;
 
     private TcpConnection(Reactor loop, TcpBackend backend, ClientLifecycleReceiver client,
                           ServerLifecycleReceiver server, ReadBufferSize readBufferSize) {
@@ -203,6 +213,9 @@ public final class TcpConnection {
         loop.track(loopResource);
         int r = backend.register(loop, fd, ioHandler);
         state = Open.INSTANCE;
+        if (idleNs != 0) {
+            armIdle();
+        }
         fireStarted();
         if (r < 0) {
             failureDetail = "epoll_ctl: " + Errno.describe(-r);
@@ -228,6 +241,11 @@ public final class TcpConnection {
         attempts = new HappyEyeballsAttempts(this, options.happyEyeballs());
         if (options.connectionTimeout() != null) {
             connectTimer = loop.schedule(options.connectionTimeout().nanos(), this::connectTimedOut);
+            if (connectTimer == null) {
+                failureDetail = "the loop's timer limit is reached: connection timeout not armed";
+                hardCloseConnecting(CloseCause.CONNECT_TIMER_FAILED);
+                return;
+            }
         }
         String target = host;
         int targetPort = port;
@@ -363,6 +381,9 @@ public final class TcpConnection {
         cancelConnectTimer();
         state = Open.INSTANCE;
         flow.readable = true;
+        if (idleNs != 0) {
+            armIdle();
+        }
         fireConnected();
         if (state == Open.INSTANCE) {
             readLoop();
@@ -687,6 +708,134 @@ public final class TcpConnection {
         return readBuffer.minimum();
     }
 
+    /**
+     * Sets ({@code timeout}) or disables ({@code null}) the idle timeout: {@code onIdleTimeout}
+     * fires when no successful read or write happened for that long, and re-arms after each
+     * firing while the connection is open. May be called in any state; the timer runs while the
+     * connection is open and stops at {@code close()} or a hard close. Independent of TCP
+     * keepalive.
+     *
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public void idleTimeout(IdleTimeout timeout) {
+        assertInLoop("idleTimeout");
+        idleNs = timeout == null ? 0 : timeout.nanos();
+        if (idleTimer != null) {
+            idleTimer.cancel();
+            idleTimer = null;
+        }
+        if (idleNs != 0 && timersRun()) {
+            armIdle();
+        }
+    }
+
+    /**
+     * Starts a one-shot timer: {@code onTimer(token)} fires after {@code duration}, whatever the
+     * connection's I/O. Only one may be active. It survives {@code close()} (it can fire while
+     * closing) and is cancelled by a hard close.
+     *
+     * @return the timer's token; {@link SetTimerError#NOT_OPEN} unless the connection is open;
+     *         {@link SetTimerError#ALREADY_ACTIVE} if a timer is active (cancel it first)
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public SetTimerResult setTimer(TimerDuration duration) {
+        assertInLoop("setTimer");
+        Objects.requireNonNull(duration, "duration");
+        if (!timersRun()) {
+            return SetTimerError.NOT_OPEN;
+        }
+        if (userTimerToken != null) {
+            return SetTimerError.ALREADY_ACTIVE;
+        }
+        TimerToken token = new TimerToken(nextTimerTokenId++);
+        userTimerToken = token;
+        userTimer = loop.schedule(duration.nanos(), () -> userTimerFired(token));
+        if (userTimer == null) {
+            // The token was handed out, so the failure is reported asynchronously (lori's order).
+            userTimerToken = null;
+            loop.defer(this::fireTimerFailure);
+        }
+        return token;
+    }
+
+    /**
+     * Cancels the user timer {@code token}; a no-op for a token that already fired, was cancelled,
+     * or is not the active one. Works in any state.
+     *
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public void cancelTimer(TimerToken token) {
+        assertInLoop("cancelTimer");
+        if (token != null && token.equals(userTimerToken)) {
+            cancelUserTimer();
+        }
+    }
+
+    /** Timers may be created while the application can use the connection: open (or upgrading to TLS). */
+    private boolean timersRun() {
+        return state == Open.INSTANCE;
+    }
+
+    private void armIdle() {
+        lastActivityNs = System.nanoTime();
+        idleTimer = loop.schedule(idleNs, idleTask);
+        if (idleTimer == null) {
+            idleNs = 0;
+            fireIdleTimerFailure();
+        }
+    }
+
+    /** Records a successful read or write for the idle timeout. */
+    private void touchIdle() {
+        if (idleNs != 0) {
+            lastActivityNs = System.nanoTime();
+        }
+    }
+
+    private void idleTimerFired() {
+        idleTimer = null;
+        if (idleNs == 0 || !timersRun()) {
+            return;
+        }
+        long quiet = System.nanoTime() - lastActivityNs;
+        if (quiet < idleNs) {
+            idleTimer = loop.schedule(idleNs - quiet, idleTask); // activity since arming: wait the rest
+            if (idleTimer == null) {
+                idleNs = 0;
+                fireIdleTimerFailure();
+            }
+            return;
+        }
+        fireIdleTimeout();
+        if (idleNs != 0 && idleTimer == null && timersRun()) {
+            armIdle();
+        }
+    }
+
+    private void cancelIdle() {
+        if (idleTimer != null) {
+            idleTimer.cancel();
+            idleTimer = null;
+        }
+    }
+
+    private void userTimerFired(TimerToken token) {
+        if (!token.equals(userTimerToken)) {
+            return;
+        }
+        userTimer = null;
+        userTimerToken = null; // cleared first, so onTimer may set the next one
+        fireTimer(token);
+    }
+
+    private void cancelUserTimer() {
+        if (userTimer != null) {
+            userTimer.cancel();
+        }
+        userTimer = null;
+        userTimerToken = null;
+    }
+
     /** {@return whether the connection is open: connected and not closing} */
     public boolean isOpen() {
         assertInLoop("isOpen");
@@ -823,6 +972,7 @@ public final class TcpConnection {
             if (n > 0) {
                 readBuffer.filled(n);
                 readThisTurn += n;
+                touchIdle();
             } else if (n == -Errno.EAGAIN) {
                 flow.readable = false;
                 return;
@@ -862,6 +1012,7 @@ public final class TcpConnection {
             }
             long r = attempt.result;
             if (r > 0) {
+                touchIdle();
                 if (r < attempt.offered) {
                     completeTokens();
                     applyBackpressure();
@@ -905,6 +1056,7 @@ public final class TcpConnection {
     /** Open: begin the graceful close. */
     void startClosing() {
         state = Closing.INSTANCE;
+        cancelIdle();
         if (writes.hasNoBytes()) {
             sendFin();
         }
@@ -936,6 +1088,8 @@ public final class TcpConnection {
     void hardCloseConnecting(CloseCause cause) {
         state = Closed.INSTANCE;
         cancelConnectTimer();
+        cancelIdle();
+        cancelUserTimer();
         boolean hadInflight = attempts != null && attempts.everStarted();
         if (attempts != null) {
             attempts.stopStarting();
@@ -963,6 +1117,8 @@ public final class TcpConnection {
         List<SendToken> failed = writes.clear();
         flow.throttled = false;
         cancelConnectTimer();
+        cancelIdle();
+        cancelUserTimer();
         if (fd >= 0) {
             backend.close(loop, fd);
             fd = -1;
@@ -1073,6 +1229,38 @@ public final class TcpConnection {
             receiver.onSendFailed(this, token);
         } catch (Throwable t) {
             callbackFailed("onSendFailed", t);
+        }
+    }
+
+    private void fireIdleTimeout() {
+        try {
+            receiver.onIdleTimeout(this);
+        } catch (Throwable t) {
+            callbackFailed("onIdleTimeout", t);
+        }
+    }
+
+    private void fireIdleTimerFailure() {
+        try {
+            receiver.onIdleTimerFailure(this);
+        } catch (Throwable t) {
+            callbackFailed("onIdleTimerFailure", t);
+        }
+    }
+
+    private void fireTimer(TimerToken token) {
+        try {
+            receiver.onTimer(this, token);
+        } catch (Throwable t) {
+            callbackFailed("onTimer", t);
+        }
+    }
+
+    private void fireTimerFailure() {
+        try {
+            receiver.onTimerFailure(this);
+        } catch (Throwable t) {
+            callbackFailed("onTimerFailure", t);
         }
     }
 

@@ -297,6 +297,7 @@ public final class TcpListener {
         if (acceptRetry == null) {
             long delay = acceptRetryNs;
             acceptRetryNs = Math.min(acceptRetryNs * 2, ACCEPT_RETRY_MAX_NS);
+            // If even the timer is refused, the next readiness event or closing connection retries.
             acceptRetry = loop.schedule(delay, () -> {
                 acceptRetry = null;
                 acceptLoop();

@@ -42,6 +42,8 @@ public final class Reactor implements EventLoop {
     private static final int MAX_EVENTS = 512;
     private static final int MAX_INBOX_PER_TURN = 4096;
     private static final long NANOS_PER_MILLI = 1_000_000L;
+    /** The default bound on timers pending on one loop. */
+    public static final int DEFAULT_TIMER_LIMIT = 1 << 24;
 
     private final String name;
     private final Executor blockingExecutor;
@@ -69,6 +71,8 @@ public final class Reactor implements EventLoop {
     private Registration[] registrations = new Registration[256];
     private int nextGeneration = 1;
     private long callbackFailures;
+    // Timers beyond this many are refused (schedule returns null), bounding memory per loop.
+    private int timerLimit = DEFAULT_TIMER_LIMIT;
 
     private record Registration(int fd, int generation, IoHandler handler) { }
 
@@ -193,11 +197,32 @@ public final class Reactor implements EventLoop {
         }
     }
 
-    /** Schedules {@code task} to run once, about {@code delayNs} from now, on this loop. */
+    /**
+     * Schedules {@code task} to run once, about {@code delayNs} from now, on this loop.
+     *
+     * @return the timer, or null if the loop already has {@link #setTimerLimit its limit} of
+     *         pending timers (the caller reports the failure)
+     */
     public Timer schedule(long delayNs, Runnable task) {
+        if (timers.size() >= timerLimit) {
+            return null;
+        }
         long now = System.nanoTime();
         long deadline = delayNs > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + delayNs;
         return timers.add(deadline, task);
+    }
+
+    /** Sets how many timers may be pending on this loop at once (loop thread only). */
+    public void setTimerLimit(int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("timer limit must not be negative");
+        }
+        timerLimit = limit;
+    }
+
+    /** {@return the number of timers pending on this loop (loop thread only)} */
+    public int pendingTimers() {
+        return timers.size();
     }
 
     /** Runs {@code task} in a later turn of this loop (loop thread only; no wake-up needed). */
