@@ -64,13 +64,13 @@ final class OutputEvents {
 
     private void deliverOne(Object event) {
         if (event instanceof SendToken token) {
-            connection.fireSent(token);
+            connection.calls().sent(token);
         } else if (!connection.isClosedState()) {
             // Throttle changes mean nothing once closed (lori: no onThrottled after a hard close).
             if (event == THROTTLED) {
-                connection.fireThrottled();
+                connection.calls().throttled();
             } else {
-                connection.fireUnthrottled();
+                connection.calls().unthrottled();
             }
         }
     }
@@ -80,7 +80,7 @@ final class OutputEvents {
         Object event;
         while ((event = pending.pollFirst()) != null) {
             if (event instanceof SendToken token) {
-                connection.fireSent(token);
+                connection.calls().sent(token);
             }
         }
     }

@@ -45,13 +45,14 @@ public final class TcpConnection {
 
     private final Reactor loop;
     private final TcpBackend backend;
-    private final LifecycleReceiver receiver;
     private final ClientLifecycleReceiver client;
     private final ServerLifecycleReceiver server;
     private final ReadBuffer readBuffer;
     private final WriteQueue writes = new WriteQueue();
     private final WriteQueue.Attempt attempt = new WriteQueue.Attempt();
     private final OutputEvents output;
+    private final ReceiverCalls calls;
+    private final ConnectionTimers timers;
     private final Runnable readAgainTask = this::readAgainNow;
     // Kept off the public surface: the loop calls these, applications cannot.
     private final IoHandler ioHandler = this::onIo;
@@ -73,16 +74,6 @@ public final class TcpConnection {
     private HappyEyeballsAttempts attempts;
     private Timer connectTimer;
     private String failureDetail = "";
-    // Idle timeout: 0 = disabled. The timer is reset lazily: activity only records its time, and
-    // a firing timer that finds recent activity re-arms for the remainder (no heap work per I/O).
-    private long idleNs;
-    private long lastActivityNs;
-    private Timer idleTimer;
-    private final Runnable idleTask = this::idleTimerFired;
-    // The one user timer (setTimer), and its token.
-    private Timer userTimer;
-    private TimerToken userTimerToken;
-    private long nextTimerTokenId = 1;
 
     private TcpConnection(Reactor loop, TcpBackend backend, ClientLifecycleReceiver client,
                           ServerLifecycleReceiver server, ReadBufferSize readBufferSize) {
@@ -90,9 +81,10 @@ public final class TcpConnection {
         this.backend = backend;
         this.client = client;
         this.server = server;
-        this.receiver = client != null ? client : server;
         this.readBuffer = new ReadBuffer(readBufferSize.bytes());
         this.output = new OutputEvents(this);
+        this.calls = new ReceiverCalls(this, client, server);
+        this.timers = new ConnectionTimers(this, loop, calls);
     }
 
     // ------------------------------------------------------------------ construction
@@ -213,10 +205,8 @@ public final class TcpConnection {
         loop.track(loopResource);
         int r = backend.register(loop, fd, ioHandler);
         state = Open.INSTANCE;
-        if (idleNs != 0) {
-            armIdle();
-        }
-        fireStarted();
+        timers.connectionReady();
+        calls.started();
         if (r < 0) {
             failureDetail = "epoll_ctl: " + Errno.describe(-r);
             hardClose();
@@ -350,7 +340,7 @@ public final class TcpConnection {
     }
 
     void reportConnecting(int inflight) {
-        fireConnecting(inflight);
+        calls.connecting(inflight);
     }
 
     /** A Happy Eyeballs attempt reported readiness while connecting. */
@@ -381,10 +371,8 @@ public final class TcpConnection {
         cancelConnectTimer();
         state = Open.INSTANCE;
         flow.readable = true;
-        if (idleNs != 0) {
-            armIdle();
-        }
-        fireConnected();
+        timers.connectionReady();
+        calls.connected();
         if (state == Open.INSTANCE) {
             readLoop();
         }
@@ -719,14 +707,7 @@ public final class TcpConnection {
      */
     public void idleTimeout(IdleTimeout timeout) {
         assertInLoop("idleTimeout");
-        idleNs = timeout == null ? 0 : timeout.nanos();
-        if (idleTimer != null) {
-            idleTimer.cancel();
-            idleTimer = null;
-        }
-        if (idleNs != 0 && timersRun()) {
-            armIdle();
-        }
+        timers.idleTimeout(timeout);
     }
 
     /**
@@ -740,22 +721,7 @@ public final class TcpConnection {
      */
     public SetTimerResult setTimer(TimerDuration duration) {
         assertInLoop("setTimer");
-        Objects.requireNonNull(duration, "duration");
-        if (!timersRun()) {
-            return SetTimerError.NOT_OPEN;
-        }
-        if (userTimerToken != null) {
-            return SetTimerError.ALREADY_ACTIVE;
-        }
-        TimerToken token = new TimerToken(nextTimerTokenId++);
-        userTimerToken = token;
-        userTimer = loop.schedule(duration.nanos(), () -> userTimerFired(token));
-        if (userTimer == null) {
-            // The token was handed out, so the failure is reported asynchronously (lori's order).
-            userTimerToken = null;
-            loop.defer(this::fireTimerFailure);
-        }
-        return token;
+        return timers.setTimer(Objects.requireNonNull(duration, "duration"));
     }
 
     /**
@@ -766,74 +732,12 @@ public final class TcpConnection {
      */
     public void cancelTimer(TimerToken token) {
         assertInLoop("cancelTimer");
-        if (token != null && token.equals(userTimerToken)) {
-            cancelUserTimer();
-        }
+        timers.cancelTimer(token);
     }
 
-    /** Timers may be created while the application can use the connection: open (or upgrading to TLS). */
-    private boolean timersRun() {
+    /** Timers run while the application can use the connection: open (or upgrading to TLS). */
+    boolean timersRun() {
         return state == Open.INSTANCE;
-    }
-
-    private void armIdle() {
-        lastActivityNs = System.nanoTime();
-        idleTimer = loop.schedule(idleNs, idleTask);
-        if (idleTimer == null) {
-            idleNs = 0;
-            fireIdleTimerFailure();
-        }
-    }
-
-    /** Records a successful read or write for the idle timeout. */
-    private void touchIdle() {
-        if (idleNs != 0) {
-            lastActivityNs = System.nanoTime();
-        }
-    }
-
-    private void idleTimerFired() {
-        idleTimer = null;
-        if (idleNs == 0 || !timersRun()) {
-            return;
-        }
-        long quiet = System.nanoTime() - lastActivityNs;
-        if (quiet < idleNs) {
-            idleTimer = loop.schedule(idleNs - quiet, idleTask); // activity since arming: wait the rest
-            if (idleTimer == null) {
-                idleNs = 0;
-                fireIdleTimerFailure();
-            }
-            return;
-        }
-        fireIdleTimeout();
-        if (idleNs != 0 && idleTimer == null && timersRun()) {
-            armIdle();
-        }
-    }
-
-    private void cancelIdle() {
-        if (idleTimer != null) {
-            idleTimer.cancel();
-            idleTimer = null;
-        }
-    }
-
-    private void userTimerFired(TimerToken token) {
-        if (!token.equals(userTimerToken)) {
-            return;
-        }
-        userTimer = null;
-        userTimerToken = null; // cleared first, so onTimer may set the next one
-        fireTimer(token);
-    }
-
-    private void cancelUserTimer() {
-        if (userTimer != null) {
-            userTimer.cancel();
-        }
-        userTimer = null;
-        userTimerToken = null;
     }
 
     /** {@return whether the connection is open: connected and not closing} */
@@ -972,7 +876,7 @@ public final class TcpConnection {
             if (n > 0) {
                 readBuffer.filled(n);
                 readThisTurn += n;
-                touchIdle();
+                timers.touch();
             } else if (n == -Errno.EAGAIN) {
                 flow.readable = false;
                 return;
@@ -990,9 +894,7 @@ public final class TcpConnection {
     private void deliver(MemorySegment message) {
         readBuffer.delivering(true);
         try {
-            receiver.onReceived(this, message);
-        } catch (Throwable t) {
-            callbackFailed("onReceived", t);
+            calls.received(message);
         } finally {
             readBuffer.delivering(false); // frees memory retired while the callback held a slice
         }
@@ -1012,7 +914,7 @@ public final class TcpConnection {
             }
             long r = attempt.result;
             if (r > 0) {
-                touchIdle();
+                timers.touch();
                 if (r < attempt.offered) {
                     completeTokens();
                     applyBackpressure();
@@ -1056,7 +958,7 @@ public final class TcpConnection {
     /** Open: begin the graceful close. */
     void startClosing() {
         state = Closing.INSTANCE;
-        cancelIdle();
+        timers.cancelIdle();
         if (writes.hasNoBytes()) {
             sendFin();
         }
@@ -1088,8 +990,7 @@ public final class TcpConnection {
     void hardCloseConnecting(CloseCause cause) {
         state = Closed.INSTANCE;
         cancelConnectTimer();
-        cancelIdle();
-        cancelUserTimer();
+        timers.cancelAll();
         boolean hadInflight = attempts != null && attempts.everStarted();
         if (attempts != null) {
             attempts.stopStarting();
@@ -1102,7 +1003,7 @@ public final class TcpConnection {
             case CONNECT_TIMER_FAILED -> ConnectionFailure.TIMER_ERROR;
             case UNSPECIFIED -> hadInflight ? ConnectionFailure.TCP : ConnectionFailure.DNS;
         };
-        fireConnectionFailure(reason);
+        calls.connectionFailure(reason);
     }
 
     /**
@@ -1117,8 +1018,7 @@ public final class TcpConnection {
         List<SendToken> failed = writes.clear();
         flow.throttled = false;
         cancelConnectTimer();
-        cancelIdle();
-        cancelUserTimer();
+        timers.cancelAll();
         if (fd >= 0) {
             backend.close(loop, fd);
             fd = -1;
@@ -1128,12 +1028,12 @@ public final class TcpConnection {
         }
         releaseReadBuffer();
         loop.untrack(loopResource);
-        fireClosed();
+        calls.closed();
         notifySpawner();
         if (!failed.isEmpty()) {
             loop.defer(() -> {
                 for (SendToken token : failed) {
-                    fireSendFailed(token);
+                    calls.sendFailed(token);
                 }
             });
         }
@@ -1160,115 +1060,16 @@ public final class TcpConnection {
         return state == Closed.INSTANCE;
     }
 
-    private void callbackFailed(String callback, Throwable t) {
+    ReceiverCalls calls() {
+        return calls;
+    }
+
+    /** A receiver callback threw: report it and hard-close (unless already closed). */
+    void callbackFailed(String callback, Throwable t) {
         loop.reportFailure(this + " " + callback, t);
         if (state != Closed.INSTANCE) {
             failureDetail = callback + " threw " + t;
             state.hardClose(this, CloseCause.UNSPECIFIED);
-        }
-    }
-
-    private void fireConnecting(int inflight) {
-        try {
-            client.onConnecting(this, inflight);
-        } catch (Throwable t) {
-            callbackFailed("onConnecting", t);
-        }
-    }
-
-    private void fireConnected() {
-        try {
-            client.onConnected(this);
-        } catch (Throwable t) {
-            callbackFailed("onConnected", t);
-        }
-    }
-
-    private void fireStarted() {
-        try {
-            server.onStarted(this);
-        } catch (Throwable t) {
-            callbackFailed("onStarted", t);
-        }
-    }
-
-    private void fireConnectionFailure(ConnectionFailure reason) {
-        try {
-            client.onConnectionFailure(this, reason);
-        } catch (Throwable t) {
-            callbackFailed("onConnectionFailure", t);
-        }
-    }
-
-    void fireSent(SendToken token) {
-        try {
-            receiver.onSent(this, token);
-        } catch (Throwable t) {
-            callbackFailed("onSent", t);
-        }
-    }
-
-    void fireThrottled() {
-        try {
-            receiver.onThrottled(this);
-        } catch (Throwable t) {
-            callbackFailed("onThrottled", t);
-        }
-    }
-
-    void fireUnthrottled() {
-        try {
-            receiver.onUnthrottled(this);
-        } catch (Throwable t) {
-            callbackFailed("onUnthrottled", t);
-        }
-    }
-
-    private void fireSendFailed(SendToken token) {
-        try {
-            receiver.onSendFailed(this, token);
-        } catch (Throwable t) {
-            callbackFailed("onSendFailed", t);
-        }
-    }
-
-    private void fireIdleTimeout() {
-        try {
-            receiver.onIdleTimeout(this);
-        } catch (Throwable t) {
-            callbackFailed("onIdleTimeout", t);
-        }
-    }
-
-    private void fireIdleTimerFailure() {
-        try {
-            receiver.onIdleTimerFailure(this);
-        } catch (Throwable t) {
-            callbackFailed("onIdleTimerFailure", t);
-        }
-    }
-
-    private void fireTimer(TimerToken token) {
-        try {
-            receiver.onTimer(this, token);
-        } catch (Throwable t) {
-            callbackFailed("onTimer", t);
-        }
-    }
-
-    private void fireTimerFailure() {
-        try {
-            receiver.onTimerFailure(this);
-        } catch (Throwable t) {
-            callbackFailed("onTimerFailure", t);
-        }
-    }
-
-    private void fireClosed() {
-        try {
-            receiver.onClosed(this);
-        } catch (Throwable t) {
-            callbackFailed("onClosed", t);
         }
     }
 }
