@@ -155,4 +155,29 @@ final class SystemBackend implements TcpBackend {
     public long intOption(Reactor loop, int fd, int level, int name) {
         return SockOpts.getInt(loop.scratch(), fd, level, name);
     }
+
+    @Override
+    public int setOption(Reactor loop, int fd, int level, int name, MemorySegment value) {
+        return SockOpts.setBytes(loop.scratch(), fd, level, name, value);
+    }
+
+    @Override
+    public int option(Reactor loop, int fd, int level, int name, MemorySegment out) {
+        return SockOpts.getBytes(loop.scratch(), fd, level, name, out);
+    }
+
+    @Override
+    public int tcpInfo(Reactor loop, int fd, long[] values) {
+        return SockOpts.tcpInfo(loop.scratch(), fd, values);
+    }
+
+    @Override
+    public int setLinger(Reactor loop, int fd, boolean on, int seconds) {
+        return SockOpts.setLinger(loop.scratch(), fd, on, seconds);
+    }
+
+    @Override
+    public long linger(Reactor loop, int fd) {
+        return SockOpts.linger(loop.scratch(), fd);
+    }
 }

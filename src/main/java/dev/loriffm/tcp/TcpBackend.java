@@ -71,6 +71,21 @@ interface TcpBackend {
     /** {@return the option's value (as an unsigned 32-bit value), or {@code -errno}} */
     long intOption(Reactor loop, int fd, int level, int name);
 
+    /** Sets an option from the bytes of the native segment {@code value}. {@return 0 or {@code -errno}} */
+    int setOption(Reactor loop, int fd, int level, int name, MemorySegment value);
+
+    /** Reads an option into the native segment {@code out}. {@return the bytes written, or {@code -errno}} */
+    int option(Reactor loop, int fd, int level, int name, MemorySegment out);
+
+    /** Reads {@code TCP_INFO} into {@code values} (by {@code TcpInfoField} ordinal). {@return bytes or {@code -errno}} */
+    int tcpInfo(Reactor loop, int fd, long[] values);
+
+    /** Sets {@code SO_LINGER}. {@return 0 or {@code -errno}} */
+    int setLinger(Reactor loop, int fd, boolean on, int seconds);
+
+    /** {@return {@code -errno}, or {@code (on ? 1L << 32 : 0) | seconds}} */
+    long linger(Reactor loop, int fd);
+
     /** The outcome of {@link #listen}. */
     sealed interface ListenOutcome permits Listening, ListenFailed { }
 

@@ -40,8 +40,8 @@ import java.util.concurrent.RejectedExecutionException;
  */
 public final class TcpConnection {
     private static final System.Logger LOG = System.getLogger("dev.loriffm.tcp");
-    /** What {@code setNodelay} and friends return when the socket is not usable (lori returns 1). */
-    static final int NOT_OPEN_ERRNO = 1;
+    /** What the socket-option calls return when the connection is not open (lori returns 1). */
+    public static final int NOT_OPEN_ERRNO = SocketOptions.NOT_OPEN;
 
     private final Reactor loop;
     private final TcpBackend backend;
@@ -53,6 +53,7 @@ public final class TcpConnection {
     private final OutputEvents output;
     private final ReceiverCalls calls;
     private final ConnectionTimers timers;
+    private final SocketOptions socketOptions;
     private final Runnable readAgainTask = this::readAgainNow;
     // Kept off the public surface: the loop calls these, applications cannot.
     private final IoHandler ioHandler = this::onIo;
@@ -85,6 +86,7 @@ public final class TcpConnection {
         this.output = new OutputEvents(this);
         this.calls = new ReceiverCalls(this, client, server);
         this.timers = new ConnectionTimers(this, loop, calls);
+        this.socketOptions = new SocketOptions(this, backend, loop);
     }
 
     // ------------------------------------------------------------------ construction
@@ -775,6 +777,31 @@ public final class TcpConnection {
         return fd >= 0 && (state == Open.INSTANCE || state == Closing.INSTANCE);
     }
 
+    /** The socket option calls may use: the connection's fd while open, else -1. */
+    int optionFd() {
+        return state.socketUsable() ? fd : -1;
+    }
+
+    // ------------------------------------------------------------------ socket options
+    // lori's calls return 0 or an errno (1 when the connection is not open); typed helpers return
+    // OptionResult. Level and name constants are in OsSockOpt. Never change O_NONBLOCK.
+
+    /**
+     * TCP keepalive of about {@code secs} seconds: 0 turns it off; otherwise {@code SO_KEEPALIVE}
+     * with {@code TCP_KEEPIDLE} = {@code TCP_KEEPCNT} = {@code secs / 2} (at least 1) and
+     * {@code TCP_KEEPINTVL} = 1 (lori's mapping). A no-op unless the connection is open.
+     *
+     * @throws IllegalArgumentException if {@code secs} is negative
+     * @throws IllegalStateException    if not called on the loop thread
+     */
+    public void keepalive(int secs) {
+        assertInLoop("keepalive");
+        if (secs < 0) {
+            throw new IllegalArgumentException("keepalive seconds must not be negative: " + secs);
+        }
+        socketOptions.keepalive(secs);
+    }
+
     /**
      * Turns Nagle's algorithm off ({@code true}: small writes go out at once) or on.
      *
@@ -783,10 +810,165 @@ public final class TcpConnection {
      */
     public int setNodelay(boolean noDelay) {
         assertInLoop("setNodelay");
-        if (!state.socketUsable()) {
-            return NOT_OPEN_ERRNO;
-        }
-        return -backend.setIntOption(loop, fd, SockOpts.IPPROTO_TCP, SockOpts.TCP_NODELAY, noDelay ? 1 : 0);
+        return socketOptions.setInt(OsSockOpt.IPPROTO_TCP, OsSockOpt.TCP_NODELAY, noDelay ? 1 : 0);
+    }
+
+    /** {@return the socket's receive buffer size ({@code SO_RCVBUF}) with errno 0, or the errno} */
+    public IntOptionResult getSoRcvbuf() {
+        assertInLoop("getSoRcvbuf");
+        return socketOptions.getInt(OsSockOpt.SOL_SOCKET, OsSockOpt.SO_RCVBUF);
+    }
+
+    /**
+     * Sets {@code SO_RCVBUF}; the kernel may double or clamp it.
+     *
+     * @return 0 or the errno ({@value #NOT_OPEN_ERRNO} if not open)
+     */
+    public int setSoRcvbuf(int bytes) {
+        assertInLoop("setSoRcvbuf");
+        return socketOptions.setInt(OsSockOpt.SOL_SOCKET, OsSockOpt.SO_RCVBUF, bytes);
+    }
+
+    /** {@return the socket's send buffer size ({@code SO_SNDBUF}) with errno 0, or the errno} */
+    public IntOptionResult getSoSndbuf() {
+        assertInLoop("getSoSndbuf");
+        return socketOptions.getInt(OsSockOpt.SOL_SOCKET, OsSockOpt.SO_SNDBUF);
+    }
+
+    /**
+     * Sets {@code SO_SNDBUF}; the kernel may double or clamp it.
+     *
+     * @return 0 or the errno ({@value #NOT_OPEN_ERRNO} if not open)
+     */
+    public int setSoSndbuf(int bytes) {
+        assertInLoop("setSoSndbuf");
+        return socketOptions.setInt(OsSockOpt.SOL_SOCKET, OsSockOpt.SO_SNDBUF, bytes);
+    }
+
+    /**
+     * Reads any option: {@code getsockopt(2)} with a buffer of {@code maxSize} bytes.
+     *
+     * @return errno 0 and exactly the bytes the kernel wrote, or the errno and no bytes
+     * @throws IllegalArgumentException if {@code maxSize} is negative
+     */
+    public BytesOptionResult getsockopt(int level, int name, int maxSize) {
+        assertInLoop("getsockopt");
+        return socketOptions.getBytes(level, name, maxSize);
+    }
+
+    /** {@return an option the kernel reports as a C {@code uint32_t}, with errno 0, or the errno} */
+    public IntOptionResult getsockoptU32(int level, int name) {
+        assertInLoop("getsockoptU32");
+        return socketOptions.getInt(level, name);
+    }
+
+    /**
+     * Sets any option from raw bytes (the caller supplies size, contents and byte order).
+     *
+     * @return 0 or the errno ({@value #NOT_OPEN_ERRNO} if not open)
+     */
+    public int setsockopt(int level, int name, byte[] value) {
+        assertInLoop("setsockopt");
+        return socketOptions.setBytes(level, name, Objects.requireNonNull(value, "value"));
+    }
+
+    /**
+     * Sets an option the kernel takes as a C {@code uint32_t} (host byte order).
+     *
+     * @return 0 or the errno ({@value #NOT_OPEN_ERRNO} if not open)
+     */
+    public int setsockoptU32(int level, int name, int value) {
+        assertInLoop("setsockoptU32");
+        return socketOptions.setInt(level, name, value);
+    }
+
+    /** {@return a snapshot of the kernel's {@code TCP_INFO}: state, RTT, congestion window, counters} */
+    public OptionResult<TcpInfo> tcpInfo() {
+        assertInLoop("tcpInfo");
+        return socketOptions.tcpInfo();
+    }
+
+    /**
+     * Sets {@code SO_LINGER}. {@code new Linger(true, 0)} makes {@code close} reset the connection.
+     *
+     * @return 0 or the errno ({@value #NOT_OPEN_ERRNO} if not open)
+     */
+    public int setLinger(Linger linger) {
+        assertInLoop("setLinger");
+        return socketOptions.setLinger(Objects.requireNonNull(linger, "linger"));
+    }
+
+    /** {@return {@code SO_LINGER}} */
+    public OptionResult<Linger> linger() {
+        assertInLoop("linger");
+        return socketOptions.linger();
+    }
+
+    /**
+     * Sets {@code TCP_QUICKACK} (the kernel clears it again by itself; set it after reads).
+     *
+     * @return 0 or the errno ({@value #NOT_OPEN_ERRNO} if not open)
+     */
+    public int setQuickAck(boolean quickAck) {
+        assertInLoop("setQuickAck");
+        return socketOptions.setInt(OsSockOpt.IPPROTO_TCP, OsSockOpt.TCP_QUICKACK, quickAck ? 1 : 0);
+    }
+
+    /** {@return {@code TCP_QUICKACK}, 1 when on} */
+    public OptionResult<Integer> quickAck() {
+        assertInLoop("quickAck");
+        return socketOptions.intValue(OsSockOpt.IPPROTO_TCP, OsSockOpt.TCP_QUICKACK);
+    }
+
+    /**
+     * Selects the congestion-control algorithm by name ({@code TCP_CONGESTION}, e.g.
+     * {@code "cubic"}, {@code "reno"}); the kernel may refuse unknown or unavailable ones.
+     *
+     * @return 0 or the errno (e.g. ENOENT for an unknown algorithm; {@value #NOT_OPEN_ERRNO} if not open)
+     */
+    public int setCongestion(String algorithm) {
+        assertInLoop("setCongestion");
+        return socketOptions.setCongestion(Objects.requireNonNull(algorithm, "algorithm"));
+    }
+
+    /** {@return the congestion-control algorithm in use ({@code TCP_CONGESTION})} */
+    public OptionResult<String> congestion() {
+        assertInLoop("congestion");
+        return socketOptions.congestion();
+    }
+
+    /**
+     * Sets {@code TCP_USER_TIMEOUT}: how long sent data may stay unacknowledged before the kernel
+     * drops the connection (0 = the system default).
+     *
+     * @return 0 or the errno ({@value #NOT_OPEN_ERRNO} if not open)
+     */
+    public int setUserTimeout(int millis) {
+        assertInLoop("setUserTimeout");
+        return socketOptions.setInt(OsSockOpt.IPPROTO_TCP, OsSockOpt.TCP_USER_TIMEOUT, millis);
+    }
+
+    /** {@return {@code TCP_USER_TIMEOUT} in milliseconds} */
+    public OptionResult<Integer> userTimeout() {
+        assertInLoop("userTimeout");
+        return socketOptions.intValue(OsSockOpt.IPPROTO_TCP, OsSockOpt.TCP_USER_TIMEOUT);
+    }
+
+    /**
+     * Sets the IP traffic class: {@code IP_TOS} on IPv4, {@code IPV6_TCLASS} on IPv6 (DSCP and ECN
+     * bits, e.g. {@code 0x10} low delay).
+     *
+     * @return 0 or the errno ({@value #NOT_OPEN_ERRNO} if not open)
+     */
+    public int setTrafficClass(int value) {
+        assertInLoop("setTrafficClass");
+        return socketOptions.setTrafficClass(value);
+    }
+
+    /** {@return the IP traffic class ({@code IP_TOS} or {@code IPV6_TCLASS})} */
+    public OptionResult<Integer> trafficClass() {
+        assertInLoop("trafficClass");
+        return socketOptions.trafficClass();
     }
 
     /**

@@ -147,4 +147,29 @@ class FakeBackend implements TcpBackend {
     public long intOption(Reactor loop, int fd, int level, int name) {
         return 0;
     }
+
+    @Override
+    public int setOption(Reactor loop, int fd, int level, int name, MemorySegment value) {
+        return 0;
+    }
+
+    @Override
+    public int option(Reactor loop, int fd, int level, int name, MemorySegment out) {
+        return 0;
+    }
+
+    @Override
+    public int tcpInfo(Reactor loop, int fd, long[] values) {
+        return 0;
+    }
+
+    @Override
+    public int setLinger(Reactor loop, int fd, boolean on, int seconds) {
+        return 0;
+    }
+
+    @Override
+    public long linger(Reactor loop, int fd) {
+        return 0;
+    }
 }
