@@ -101,6 +101,13 @@ final class SystemBackend implements TcpBackend {
 
     @Override
     public ListenOutcome listen(Reactor loop, InetSocketAddress address, boolean dualStack, IoHandler handler) {
+        ListenerOptions options = ListenerOptions.DEFAULT.withIpVersion(dualStack ? IpVersion.DUAL_STACK
+                : address.getAddress() instanceof Inet6Address ? IpVersion.IP6 : IpVersion.IP4);
+        return listen(loop, address, options, handler);
+    }
+
+    @Override
+    public ListenOutcome listen(Reactor loop, InetSocketAddress address, ListenerOptions options, IoHandler handler) {
         NativeScratch scratch = loop.scratch();
         int fd = Sockets.tcpSocket(scratch, address);
         if (fd < 0) {
@@ -108,17 +115,31 @@ final class SystemBackend implements TcpBackend {
         }
         String stage = "setsockopt(SO_REUSEADDR)";
         int r = SockOpts.setInt(scratch, fd, SockOpts.SOL_SOCKET, SockOpts.SO_REUSEADDR, 1);
+        if (r == 0 && options.reusePort()) {
+            stage = "setsockopt(SO_REUSEPORT)";
+            r = SockOpts.setInt(scratch, fd, SockOpts.SOL_SOCKET, SockOpts.SO_REUSEPORT, 1);
+        }
         if (r == 0 && address.getAddress() instanceof Inet6Address) {
             stage = "setsockopt(IPV6_V6ONLY)";
+            boolean dualStack = options.ipVersion() == IpVersion.DUAL_STACK;
             r = SockOpts.setInt(scratch, fd, SockOpts.IPPROTO_IPV6, SockOpts.IPV6_V6ONLY, dualStack ? 0 : 1);
         }
         if (r == 0) {
             stage = "bind";
             r = Sockets.bind(scratch, fd, address);
         }
+        if (r == 0 && options.deferAcceptSeconds() > 0) {
+            stage = "setsockopt(TCP_DEFER_ACCEPT)";
+            r = SockOpts.setInt(scratch, fd, SockOpts.IPPROTO_TCP, SockOpts.TCP_DEFER_ACCEPT,
+                    options.deferAcceptSeconds());
+        }
+        if (r == 0 && options.fastOpenQueue() > 0) {
+            stage = "setsockopt(TCP_FASTOPEN)";
+            r = SockOpts.setInt(scratch, fd, SockOpts.IPPROTO_TCP, SockOpts.TCP_FASTOPEN, options.fastOpenQueue());
+        }
         if (r == 0) {
             stage = "listen";
-            r = Sockets.listen(scratch, fd, Sockets.SOMAXCONN);
+            r = Sockets.listen(scratch, fd, options.backlog());
         }
         if (r == 0) {
             stage = "register";

@@ -56,6 +56,15 @@ interface TcpBackend {
      */
     ListenOutcome listen(Reactor loop, InetSocketAddress address, boolean dualStack, IoHandler handler);
 
+    /**
+     * As {@link #listen(Reactor, InetSocketAddress, boolean, IoHandler)}, applying {@code options}
+     * (backlog, {@code SO_REUSEPORT} before bind, {@code TCP_DEFER_ACCEPT}, {@code TCP_FASTOPEN}).
+     * Fakes that do not care keep the simpler method.
+     */
+    default ListenOutcome listen(Reactor loop, InetSocketAddress address, ListenerOptions options, IoHandler handler) {
+        return listen(loop, address, options.ipVersion() == IpVersion.DUAL_STACK, handler);
+    }
+
     /** {@return an accepted non-blocking fd, or {@code -errno} (-EAGAIN when none is pending)} */
     int accept(Reactor loop, int listenFd);
 

@@ -42,6 +42,7 @@ public final class TcpListener {
     private final int port;
     private final IpVersion ipVersion;
     private final long limit;
+    private final ListenerOptions options;
     private volatile InetSocketAddress localAddress;
     private final IoHandler ioHandler = this::onIo;
     private final LoopResource loopResource = this::closeNow;
@@ -55,15 +56,16 @@ public final class TcpListener {
     private long acceptRetryNs = ACCEPT_RETRY_MIN_NS;
 
     private TcpListener(TcpBackend backend, EventLoopGroup group, Reactor loop, String host, int port,
-                        ListenerReceiver receiver, IpVersion ipVersion, MaxSpawn limit) {
+                        ListenerReceiver receiver, ListenerOptions options) {
         this.backend = backend;
         this.group = group;
         this.loop = loop;
         this.host = host;
         this.port = port;
         this.receiver = receiver;
-        this.ipVersion = ipVersion;
-        this.limit = limit == null ? Long.MAX_VALUE : limit.limit();
+        this.options = options;
+        this.ipVersion = options.ipVersion();
+        this.limit = options.limit() == null ? Long.MAX_VALUE : options.limit().limit();
     }
 
     /**
@@ -90,19 +92,43 @@ public final class TcpListener {
      */
     public static TcpListener create(TcpListenAuth auth, EventLoopGroup group, String host, int port,
                                      ListenerReceiver receiver, IpVersion ipVersion, MaxSpawn limit) {
-        return create(SystemBackend.INSTANCE, auth, group, host, port, receiver, ipVersion, limit);
+        Objects.requireNonNull(ipVersion, "ipVersion");
+        return create(SystemBackend.INSTANCE, auth, group, host, port, receiver,
+                ListenerOptions.DEFAULT.withIpVersion(ipVersion).withLimit(limit));
+    }
+
+    /**
+     * Creates a listener on {@code host:port} with {@code options} (IP version, connection limit,
+     * backlog, {@code SO_REUSEPORT}, {@code TCP_DEFER_ACCEPT}, {@code TCP_FASTOPEN}). Returns at
+     * once; the receiver hears {@code onListening} or {@code onListenFailure} (naming the option
+     * the kernel refused). Thread-safe.
+     *
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if {@code port} is out of range
+     * @throws IllegalStateException    if the group is closed
+     */
+    public static TcpListener create(TcpListenAuth auth, EventLoopGroup group, String host, int port,
+                                     ListenerReceiver receiver, ListenerOptions options) {
+        return create(SystemBackend.INSTANCE, auth, group, host, port, receiver, options);
     }
 
     static TcpListener create(TcpBackend backend, TcpListenAuth auth, EventLoopGroup group, String host, int port,
                               ListenerReceiver receiver, IpVersion ipVersion, MaxSpawn limit) {
+        Objects.requireNonNull(ipVersion, "ipVersion");
+        return create(backend, auth, group, host, port, receiver,
+                ListenerOptions.DEFAULT.withIpVersion(ipVersion).withLimit(limit));
+    }
+
+    static TcpListener create(TcpBackend backend, TcpListenAuth auth, EventLoopGroup group, String host, int port,
+                              ListenerReceiver receiver, ListenerOptions options) {
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(receiver, "receiver");
-        Objects.requireNonNull(ipVersion, "ipVersion");
+        Objects.requireNonNull(options, "options");
         TcpConnection.checkPort(port);
         Reactor loop = (Reactor) group.next();
-        TcpListener listener = new TcpListener(backend, group, loop, host, port, receiver, ipVersion, limit);
+        TcpListener listener = new TcpListener(backend, group, loop, host, port, receiver, options);
         loop.execute(listener::init);
         return listener;
     }
@@ -206,7 +232,7 @@ public final class TcpListener {
     /** Binds the first resolved address, as lori does (no fallback to the next). */
     private void bindAndListen(List<InetSocketAddress> addresses) {
         InetSocketAddress address = addresses.getFirst();
-        switch (backend.listen(loop, address, ipVersion == IpVersion.DUAL_STACK, ioHandler)) {
+        switch (backend.listen(loop, address, options, ioHandler)) {
             case TcpBackend.ListenFailed failed -> fail(failed.stage(), failed.stage() + " " + address + ": "
                     + Errno.describe(failed.errno()));
             case TcpBackend.Listening listening -> {

@@ -223,6 +223,57 @@ class ListenerTest {
         listener.close();
     }
 
+    /** SO_REUSEPORT lets two listeners share a port; the other listener options are accepted by the kernel. */
+    @Test
+    void listenerSocketOptions() throws Exception {
+        ListenerOptions options = ListenerOptions.DEFAULT.withIpVersion(IpVersion.IP4).withReusePort(true)
+                .withBacklog(64).withDeferAccept(5).withFastOpen(16);
+        CompletableFuture<InetSocketAddress> first = new CompletableFuture<>();
+        TcpListener.create(Loopback.LISTEN, group, "127.0.0.1", 0, listening(first), options);
+        int port = Loopback.await(first).getPort();
+        CompletableFuture<InetSocketAddress> second = new CompletableFuture<>();
+        TcpListener.create(Loopback.LISTEN, group, "127.0.0.1", port, listening(second), options);
+        assertEquals(port, Loopback.await(second).getPort(), "both listeners bound the port");
+        // With TCP_DEFER_ACCEPT the server sees the connection once data arrived: echo proves both work.
+        BlockingQueue<String> echoed = new LinkedBlockingQueue<>();
+        TcpConnection.client(Loopback.CONNECT, group.next(), "127.0.0.1", port, new ClientLifecycleReceiver() {
+            @Override
+            public void onConnected(TcpConnection c) {
+                c.send("deferred");
+            }
+
+            @Override
+            public void onReceived(TcpConnection c, java.lang.foreign.MemorySegment data) {
+                echoed.add(Loopback.text(data));
+            }
+
+            @Override
+            public void onConnectionFailure(TcpConnection c, ConnectionFailure reason) {
+                echoed.add("failure " + reason);
+            }
+        });
+        assertEquals("deferred", Loopback.poll(echoed));
+    }
+
+    private static ListenerReceiver listening(CompletableFuture<InetSocketAddress> address) {
+        return new ListenerReceiver() {
+            @Override
+            public void onListening(TcpListener l) {
+                address.complete(l.localAddress());
+            }
+
+            @Override
+            public void onListenFailure(TcpListener l, ListenFailure f) {
+                address.completeExceptionally(new AssertionError(f.toString()));
+            }
+
+            @Override
+            public TcpConnection onAccept(TcpListener l, AcceptedSocket socket) {
+                return TcpConnection.server(Loopback.SERVE, socket, Loopback.echo());
+            }
+        };
+    }
+
     /** lori#206: a persistent accept error (EMFILE) must not make the listener spin; it retries later. */
     @Test
     void persistentAcceptErrorsDoNotSpin() throws Exception {
