@@ -7,6 +7,8 @@ package dev.loriffm.tcp;
 enum CloseCause {
     /** The application, the peer, or an I/O error. */
     UNSPECIFIED,
+    /** The host did not resolve, or no connection attempt could even be started. */
+    NOT_RESOLVED,
     /** The connection timeout elapsed. */
     CONNECT_TIMED_OUT,
     /** The connection timer could not be armed. */

@@ -247,7 +247,7 @@ public final class TcpConnection {
             loop.blockingExecutor().execute(() -> resolveOffLoop(target, targetPort, version, from));
         } catch (RejectedExecutionException e) {
             failureDetail = "resolver stopped";
-            hardCloseConnecting(CloseCause.UNSPECIFIED);
+            hardCloseConnecting(CloseCause.NOT_RESOLVED);
         }
     }
 
@@ -282,13 +282,13 @@ public final class TcpConnection {
         switch (resolution) {
             case Dns.Failed failed -> {
                 failureDetail = "resolve " + host + ": " + failed.name() + " (" + failed.message() + ")";
-                hardCloseConnecting(CloseCause.UNSPECIFIED);
+                hardCloseConnecting(CloseCause.NOT_RESOLVED);
             }
             case Dns.Resolved resolved -> {
                 List<InetSocketAddress> from = List.of();
                 if (fromResolution instanceof Dns.Failed failedFrom) {
                     failureDetail = "resolve local address " + options.from() + ": " + failedFrom.message();
-                    hardCloseConnecting(CloseCause.UNSPECIFIED);
+                    hardCloseConnecting(CloseCause.NOT_RESOLVED);
                     return;
                 } else if (fromResolution instanceof Dns.Resolved resolvedFrom) {
                     from = resolvedFrom.addresses();
@@ -364,7 +364,8 @@ public final class TcpConnection {
 
     /** No attempt remains and none will start: the connection failed. */
     void attemptsExhausted() {
-        hardCloseConnecting(CloseCause.UNSPECIFIED);
+        // lori: when not even one attempt could start, the failure is DNS; otherwise TCP.
+        hardCloseConnecting(attempts.everStarted() ? CloseCause.UNSPECIFIED : CloseCause.NOT_RESOLVED);
     }
 
     private void establish(int winner) {
@@ -1173,7 +1174,6 @@ public final class TcpConnection {
         state = Closed.INSTANCE;
         cancelConnectTimer();
         timers.cancelAll();
-        boolean hadInflight = attempts != null && attempts.everStarted();
         if (attempts != null) {
             attempts.stopStarting();
             attempts.closeAllInFlight();
@@ -1183,7 +1183,10 @@ public final class TcpConnection {
         ConnectionFailure reason = switch (cause) {
             case CONNECT_TIMED_OUT -> ConnectionFailure.TIMEOUT;
             case CONNECT_TIMER_FAILED -> ConnectionFailure.TIMER_ERROR;
-            case UNSPECIFIED -> hadInflight ? ConnectionFailure.TCP : ConnectionFailure.DNS;
+            case NOT_RESOLVED -> ConnectionFailure.DNS;
+            // Closed by the application or failed attempts: the name did resolve (or was never
+            // waited for), so the failure is the connection's, not the resolver's.
+            case UNSPECIFIED -> ConnectionFailure.TCP;
         };
         calls.connectionFailure(reason);
     }

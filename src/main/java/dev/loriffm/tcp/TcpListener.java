@@ -268,7 +268,7 @@ public final class TcpListener {
     }
 
     private void acceptLoop() {
-        while (phase == Phase.LISTENING) {
+        while (phase == Phase.LISTENING && !loop.isShuttingDown()) {
             if (openConnections >= limit) {
                 paused = true;
                 return;
@@ -289,17 +289,20 @@ public final class TcpListener {
                 scheduleAcceptRetry();
                 return;
             }
-            handOver(accepted);
+            if (!handOver(accepted)) {
+                return; // the group is shutting down
+            }
         }
     }
 
-    private void handOver(int accepted) {
+    /** Gives an accepted socket to the receiver; {@return false if the group is shutting down} */
+    private boolean handOver(int accepted) {
         EventLoop target;
         try {
             target = group.next();
         } catch (IllegalStateException groupClosing) {
-            backend.close(loop, accepted); // the group is shutting down: nowhere to run it
-            return;
+            backend.close(loop, accepted); // nowhere to run it
+            return false;
         }
         AcceptedSocket socket = new AcceptedSocket(accepted, target, this);
         TcpConnection connection = null;
@@ -317,6 +320,7 @@ public final class TcpListener {
             }
             backend.close(loop, accepted);
         }
+        return true;
     }
 
     private void scheduleAcceptRetry() {
