@@ -137,6 +137,10 @@ final class HappyEyeballsAttempts {
         inflight.add(fd);
     }
 
+    boolean isInFlight(int fd) {
+        return inflight.contains(fd);
+    }
+
     /** Forgets the attempt on {@code fd}; {@return whether it was in flight} */
     boolean finished(int fd) {
         return inflight.remove(Integer.valueOf(fd));

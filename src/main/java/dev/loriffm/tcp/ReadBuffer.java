@@ -59,6 +59,11 @@ final class ReadBuffer {
         return memory == null ? 0 : memory.byteSize();
     }
 
+    /** {@return the free bytes behind the unprocessed data, before any compaction} */
+    long freeTail() {
+        return memory == null ? 0 : memory.byteSize() - end;
+    }
+
     long buffered() {
         return end - start;
     }

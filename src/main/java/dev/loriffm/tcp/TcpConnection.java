@@ -347,6 +347,9 @@ public final class TcpConnection {
 
     /** A Happy Eyeballs attempt reported readiness while connecting. */
     void attemptReady(int attemptFd, int events) {
+        if (!attempts.isInFlight(attemptFd)) {
+            return; // a second event for an attempt already decided and closed (lori#349)
+        }
         int error = backend.socketError(loop, attemptFd);
         boolean failed = error != 0 || (events & (Epoll.EPOLLERR | Epoll.EPOLLHUP)) != 0;
         if (!failed && (events & Epoll.EPOLLOUT) == 0) {
@@ -691,6 +694,11 @@ public final class TcpConnection {
     public int readBufferSize() {
         assertInLoop("readBufferSize");
         return readBuffer.size();
+    }
+
+    /** Package-private for testing: free bytes behind the unprocessed data (lori#324's state). */
+    long readBufferFreeTail() {
+        return readBuffer.freeTail();
     }
 
     /** {@return the size the read buffer shrinks back to when empty} */
