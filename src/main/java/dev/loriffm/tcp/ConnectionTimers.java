@@ -21,6 +21,8 @@ final class ConnectionTimers {
     private long lastActivityNs;
     private Timer idleTimer;
     private final Runnable idleTask = this::idleFired;
+    // Bumped whenever the idle setting changes, so a deferred failure report of an older setting is dropped.
+    private long idleEpoch;
     // The one user timer and its token (cleared before onTimer runs).
     private Timer userTimer;
     private TimerToken userToken;
@@ -35,6 +37,7 @@ final class ConnectionTimers {
     /** Stores the idle timeout; (re)arms it now if the connection is open. */
     void idleTimeout(IdleTimeout timeout) {
         idleNs = timeout == null ? 0 : timeout.nanos();
+        idleEpoch++;
         cancelIdle();
         if (idleNs != 0 && connection.timersRun()) {
             armIdle();
@@ -59,9 +62,22 @@ final class ConnectionTimers {
         lastActivityNs = System.nanoTime();
         idleTimer = loop.schedule(idleNs, idleTask);
         if (idleTimer == null) {
-            idleNs = 0; // lori: cancelled and cleared before the failure callback
-            calls.idleTimerFailure();
+            idleRefused();
         }
+    }
+
+    /**
+     * The loop refused the idle timer: disable it and report asynchronously (as lori does), never
+     * from inside the call that armed it, and not at all once the connection is hard-closed.
+     */
+    private void idleRefused() {
+        idleNs = 0; // lori: cancelled and cleared before the failure callback
+        long epoch = ++idleEpoch;
+        loop.defer(() -> {
+            if (epoch == idleEpoch && !connection.isClosedState()) {
+                calls.idleTimerFailure();
+            }
+        });
     }
 
     private void idleFired() {
@@ -73,8 +89,7 @@ final class ConnectionTimers {
         if (quiet < idleNs) {
             idleTimer = loop.schedule(idleNs - quiet, idleTask); // activity since: wait the rest
             if (idleTimer == null) {
-                idleNs = 0;
-                calls.idleTimerFailure();
+                idleRefused();
             }
             return;
         }
@@ -103,8 +118,14 @@ final class ConnectionTimers {
         userTimer = loop.schedule(duration.nanos(), () -> userFired(token));
         if (userTimer == null) {
             // The token is handed out, so the failure is reported asynchronously, as lori does.
-            userToken = null;
-            loop.defer(calls::timerFailure);
+            // Until then the timer counts as active: a cancel or a hard close drops the report,
+            // and a second setTimer is refused rather than raced by this stale failure.
+            loop.defer(() -> {
+                if (token.equals(userToken)) {
+                    userToken = null;
+                    calls.timerFailure();
+                }
+            });
         }
         return token;
     }

@@ -64,6 +64,8 @@ public final class TcpConnection {
     private int fd = -1;
     private long nextTokenId = 1;
     private final FlowControl flow = new FlowControl();
+    // True while readLoop runs, so a callback cannot nest another read loop.
+    private boolean inReadLoop;
     private boolean finSent;
     // Server side: the listener to tell when this connection closes, once.
     private TcpListener spawner;
@@ -1028,6 +1030,21 @@ public final class TcpConnection {
      * muted or closed, the application yields, or one buffer's worth was read this turn (fairness).
      */
     void readLoop() {
+        if (inReadLoop) {
+            // Called from a callback the read loop is running (readAgain in onReceived): nesting
+            // would overwrite the buffer under the slice that callback holds. Resume afterwards.
+            loop.defer(readAgainTask);
+            return;
+        }
+        inReadLoop = true;
+        try {
+            readLoopOnce();
+        } finally {
+            inReadLoop = false;
+        }
+    }
+
+    private void readLoopOnce() {
         long readThisTurn = 0;
         while (state == Open.INSTANCE || state == Closing.INSTANCE) {
             if (flow.muted) {
