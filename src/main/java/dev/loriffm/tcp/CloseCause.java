@@ -9,6 +9,10 @@ enum CloseCause {
     UNSPECIFIED,
     /** The host did not resolve, or no connection attempt could even be started. */
     NOT_RESOLVED,
+    /** The TLS session could not be created or its handshake failed. */
+    TLS_FAILED,
+    /** The TLS handshake failed because the peer's certificate did not verify. */
+    TLS_AUTH_FAILED,
     /** The connection timeout elapsed. */
     CONNECT_TIMED_OUT,
     /** The connection timer could not be armed. */

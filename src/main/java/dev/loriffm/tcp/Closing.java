@@ -40,6 +40,11 @@ final class Closing implements ConnectionState {
     }
 
     @Override
+    public boolean reads() {
+        return true;
+    }
+
+    @Override
     public String toString() {
         return "Closing";
     }

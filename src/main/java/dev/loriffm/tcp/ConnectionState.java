@@ -6,7 +6,8 @@ package dev.loriffm.tcp;
  * each is a singleton. See {@code package-info} for the transition table.
  */
 sealed interface ConnectionState
-        permits ConnectionNone, ClientConnecting, Open, Closing, UnconnectedClosing, Closed {
+        permits ConnectionNone, ClientConnecting, SslHandshaking, Open, TlsUpgrading, Closing, UnconnectedClosing,
+        Closed {
 
     /** {@code close()}: graceful close as this state defines it. */
     void close(TcpConnection c);
@@ -35,6 +36,16 @@ sealed interface ConnectionState
 
     /** {@return whether the socket may be read and its options used} */
     default boolean socketUsable() {
+        return false;
+    }
+
+    /** {@return whether the read loop runs: the socket is connected and not closed} */
+    default boolean reads() {
+        return false;
+    }
+
+    /** {@return whether a TLS handshake is in progress (initial or upgrade)} */
+    default boolean handshaking() {
         return false;
     }
 

@@ -11,6 +11,8 @@ final class FlowControl {
     boolean muted;
     /** The kernel pushed back: data is queued, sends are refused until it drains. */
     boolean throttled;
+    /** {@code onThrottled} was queued for the current throttle (not for handshake backpressure). */
+    boolean throttleReported;
     /** {@code yieldRead()} was called in the current {@code onReceived}. */
     boolean yieldRequested;
 }

@@ -51,6 +51,15 @@ public interface LifecycleReceiver {
     /** The queued data has been handed to the kernel; sends are accepted again. */
     default void onUnthrottled(TcpConnection connection) { }
 
+    /** A {@link TcpConnection#startTls} upgrade completed: data now flows over TLS. */
+    default void onTlsReady(TcpConnection connection) { }
+
+    /**
+     * A {@link TcpConnection#startTls} upgrade failed; {@code onClosed} follows at once. Bytes
+     * received before or during the failed handshake are never delivered.
+     */
+    default void onTlsFailure(TcpConnection connection, TlsFailure reason) { }
+
     /**
      * No successful read or write happened for the {@link IdleTimeout} set with
      * {@link TcpConnection#idleTimeout}. The timer re-arms after each firing while the connection

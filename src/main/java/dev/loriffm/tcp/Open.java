@@ -42,6 +42,11 @@ final class Open implements ConnectionState {
     }
 
     @Override
+    public boolean reads() {
+        return true;
+    }
+
+    @Override
     public String toString() {
         return "Open";
     }

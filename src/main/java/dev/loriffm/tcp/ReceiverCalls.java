@@ -125,6 +125,30 @@ final class ReceiverCalls {
         }
     }
 
+    void tlsReady() {
+        try {
+            receiver.onTlsReady(connection);
+        } catch (Throwable t) {
+            connection.callbackFailed("onTlsReady", t);
+        }
+    }
+
+    void tlsFailure(TlsFailure reason) {
+        try {
+            receiver.onTlsFailure(connection, reason);
+        } catch (Throwable t) {
+            connection.callbackFailed("onTlsFailure", t);
+        }
+    }
+
+    void startFailure(StartFailure reason) {
+        try {
+            server.onStartFailure(connection, reason);
+        } catch (Throwable t) {
+            connection.callbackFailed("onStartFailure", t);
+        }
+    }
+
     void closed() {
         try {
             receiver.onClosed(connection);

@@ -7,7 +7,11 @@ import dev.loriffm.internal.reactor.Timer;
 import dev.loriffm.internal.sys.Dns;
 import dev.loriffm.internal.sys.Epoll;
 import dev.loriffm.internal.sys.Errno;
-import dev.loriffm.internal.sys.SockOpts;
+import dev.loriffm.internal.sys.OpenSsl;
+import dev.loriffm.internal.sys.SslSession;
+import dev.loriffm.internal.tls.NativeSslContext;
+import dev.loriffm.internal.tls.SslContextAccess;
+import dev.loriffm.tls.SslContext;
 import dev.loriffm.loop.EventLoop;
 
 import java.lang.foreign.MemorySegment;
@@ -77,6 +81,9 @@ public final class TcpConnection {
     private HappyEyeballsAttempts attempts;
     private Timer connectTimer;
     private String failureDetail = "";
+    // TLS: the context to open a session from (sslClient/sslServer/startTls), and the session layer.
+    private NativeSslContext tlsContext;
+    private TlsChannel tls;
 
     private TcpConnection(Reactor loop, TcpBackend backend, ClientLifecycleReceiver client,
                           ServerLifecycleReceiver server, ReadBufferSize readBufferSize) {
@@ -124,6 +131,12 @@ public final class TcpConnection {
 
     static TcpConnection client(TcpBackend backend, TcpConnectAuth auth, EventLoop loop, String host, int port,
                                 ClientLifecycleReceiver receiver, ClientOptions options) {
+        return client(backend, auth, loop, host, port, receiver, options, null);
+    }
+
+    static TcpConnection client(TcpBackend backend, TcpConnectAuth auth, EventLoop loop, String host, int port,
+                                ClientLifecycleReceiver receiver, ClientOptions options,
+                                NativeSslContext tlsContext) {
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(receiver, "receiver");
@@ -136,6 +149,7 @@ public final class TcpConnection {
         c.host = host;
         c.port = port;
         c.options = options;
+        c.tlsContext = tlsContext;
         c.loop.execute(c::initClient);
         return c;
     }
@@ -161,14 +175,73 @@ public final class TcpConnection {
         return server(socket.listener().backend(), auth, socket, receiver, readBufferSize);
     }
 
+    /**
+     * Creates a TLS client connection to {@code host:port}: as {@link #client}, then a TLS
+     * handshake with {@code context} (a client context), sending {@code host} as SNI unless it is
+     * an IP literal and verifying the server's certificate against it as the context says. The
+     * receiver hears {@code onConnected} only after the handshake; a failed handshake is
+     * {@code onConnectionFailure(SSL)}, a certificate that does not verify too. The connection
+     * timeout covers resolution, TCP and the handshake. Callable from any thread.
+     *
+     * @throws IllegalArgumentException as {@link #client}, or if {@code context} is not a client context
+     */
+    public static TcpConnection sslClient(TcpConnectAuth auth, EventLoop loop, String host, int port,
+                                          SslContext context, ClientLifecycleReceiver receiver,
+                                          ClientOptions options) {
+        NativeSslContext tlsContext = SslContextAccess.of(Objects.requireNonNull(context, "context"));
+        if (!tlsContext.client()) {
+            throw new IllegalArgumentException("sslClient needs a client SslContext (SslContext.client())");
+        }
+        TcpConnection c = client(SystemBackend.INSTANCE, auth, loop, host, port, receiver, options, tlsContext);
+        return c;
+    }
+
+    /** As {@link #sslClient(TcpConnectAuth, EventLoop, String, int, SslContext, ClientLifecycleReceiver,
+     * ClientOptions)} with default options. */
+    public static TcpConnection sslClient(TcpConnectAuth auth, EventLoop loop, String host, int port,
+                                          SslContext context, ClientLifecycleReceiver receiver) {
+        return sslClient(auth, loop, host, port, context, receiver, ClientOptions.DEFAULT);
+    }
+
+    /**
+     * Wraps an accepted socket in a TLS server connection: the handshake with {@code context} (a
+     * server context) runs first; the receiver hears {@code onStarted} after it, or
+     * {@code onStartFailure(SSL)} (the socket is closed, no {@code onClosed}).
+     *
+     * @throws IllegalArgumentException if {@code context} is not a server context
+     * @throws IllegalStateException    if the socket already belongs to a connection
+     */
+    public static TcpConnection sslServer(TcpServerAuth auth, AcceptedSocket socket, SslContext context,
+                                          ServerLifecycleReceiver receiver, ReadBufferSize readBufferSize) {
+        NativeSslContext tlsContext = SslContextAccess.of(Objects.requireNonNull(context, "context"));
+        if (tlsContext.client()) {
+            throw new IllegalArgumentException("sslServer needs a server SslContext (SslContext.server())");
+        }
+        return server(socket.listener().backend(), auth, socket, receiver, readBufferSize, tlsContext);
+    }
+
+    /** As {@link #sslServer(TcpServerAuth, AcceptedSocket, SslContext, ServerLifecycleReceiver,
+     * ReadBufferSize)} with the default read buffer size. */
+    public static TcpConnection sslServer(TcpServerAuth auth, AcceptedSocket socket, SslContext context,
+                                          ServerLifecycleReceiver receiver) {
+        return sslServer(auth, socket, context, receiver, ReadBufferSize.DEFAULT);
+    }
+
     static TcpConnection server(TcpBackend backend, TcpServerAuth auth, AcceptedSocket socket,
                                 ServerLifecycleReceiver receiver, ReadBufferSize readBufferSize) {
+        return server(backend, auth, socket, receiver, readBufferSize, null);
+    }
+
+    static TcpConnection server(TcpBackend backend, TcpServerAuth auth, AcceptedSocket socket,
+                                ServerLifecycleReceiver receiver, ReadBufferSize readBufferSize,
+                                NativeSslContext tlsContext) {
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(receiver, "receiver");
         Objects.requireNonNull(readBufferSize, "readBufferSize");
         TcpConnection c = new TcpConnection(reactor(socket.loop()), backend, null, receiver, readBufferSize);
         c.fd = socket.claim();
         c.spawner = socket.listener();
+        c.tlsContext = tlsContext;
         try {
             c.loop.execute(c::initServer);
         } catch (RejectedExecutionException loopGone) {
@@ -205,9 +278,31 @@ public final class TcpConnection {
             closeBeforeStart();
             return;
         }
+        if (tlsContext != null) {
+            List<OpenSsl.SslError> errors = new ArrayList<>();
+            tls = TlsChannel.open(tlsContext, loop, null, errors);
+            if (tls == null) {
+                // lori: the raw fd is closed and the failure reported asynchronously; no onClosed.
+                failureDetail = "TLS session: " + (errors.isEmpty() ? "the SslContext is closed" : errors);
+                closeBeforeStart();
+                loop.defer(() -> calls.startFailure(StartFailure.SSL));
+                return;
+            }
+        }
         readBuffer.allocate();
         loop.track(loopResource);
         int r = backend.register(loop, fd, ioHandler);
+        if (tls != null) {
+            state = SslHandshaking.INSTANCE;
+            flow.readable = true;
+            if (r < 0) {
+                failureDetail = "epoll_ctl: " + Errno.describe(-r);
+                hardCloseHandshaking(CloseCause.UNSPECIFIED);
+                return;
+            }
+            loop.defer(readAgainTask);
+            return;
+        }
         state = Open.INSTANCE;
         timers.connectionReady();
         calls.started();
@@ -233,6 +328,16 @@ public final class TcpConnection {
         loop.track(loopResource);
         state = ClientConnecting.INSTANCE;
         attempts = new HappyEyeballsAttempts(this, options.happyEyeballs());
+        if (tlsContext != null) {
+            List<OpenSsl.SslError> errors = new ArrayList<>();
+            tls = TlsChannel.open(tlsContext, loop, host, errors);
+            if (tls == null) {
+                // lori: a session that cannot be created fails the connection before any TCP attempt.
+                failureDetail = "TLS session: " + (errors.isEmpty() ? "the SslContext is closed" : errors);
+                hardCloseConnecting(CloseCause.TLS_FAILED);
+                return;
+            }
+        }
         if (options.connectionTimeout() != null) {
             connectTimer = loop.schedule(options.connectionTimeout().nanos(), this::connectTimedOut);
             if (connectTimer == null) {
@@ -376,9 +481,16 @@ public final class TcpConnection {
     private void establish(int winner) {
         attempts.closeAllInFlight(); // the losers are no longer needed
         fd = winner;
+        flow.readable = true;
+        if (tls != null) {
+            // TCP is up; the connection is ready only once the handshake completes (the read loop
+            // sends the ClientHello and drives the rest). The connection timeout keeps running.
+            state = SslHandshaking.INSTANCE;
+            readLoop();
+            return;
+        }
         cancelConnectTimer();
         state = Open.INSTANCE;
-        flow.readable = true;
         timers.connectionReady();
         calls.connected();
         if (state == Open.INSTANCE) {
@@ -412,7 +524,8 @@ public final class TcpConnection {
 
     private void connectTimedOut() {
         connectTimer = null;
-        if (state == ClientConnecting.INSTANCE || state == UnconnectedClosing.INSTANCE) {
+        if (state == ClientConnecting.INSTANCE || state == UnconnectedClosing.INSTANCE
+                || state == SslHandshaking.INSTANCE) {
             failureDetail = "connection timeout of " + options.connectionTimeout().millis() + " ms elapsed";
             state.hardClose(this, CloseCause.CONNECT_TIMED_OUT);
         }
@@ -497,6 +610,9 @@ public final class TcpConnection {
         if (flow.throttled) {
             return SendError.NOT_WRITEABLE;
         }
+        if (tls != null) {
+            return encryptAndAccept(parts);
+        }
         for (MemorySegment part : parts) {
             writes.add(part);
         }
@@ -522,7 +638,26 @@ public final class TcpConnection {
         if (flow.throttled) {
             return SendError.NOT_WRITEABLE;
         }
+        if (tls != null) {
+            return encryptAndAccept(data);
+        }
         writes.add(data);
+        return accept();
+    }
+
+    /**
+     * TLS: encrypt the plaintext into the session, queue the ciphertext, then mint the token
+     * (completion counts ciphertext bytes, as lori does). A session that refuses the data makes
+     * the send {@link SendError#NOT_WRITEABLE} with no token, as in lori.
+     */
+    private SendResult encryptAndAccept(MemorySegment... parts) {
+        for (MemorySegment part : parts) {
+            if (!tls.encrypt(part)) {
+                failureDetail = "TLS write: " + tls.failureText();
+                return SendError.NOT_WRITEABLE;
+            }
+        }
+        tls.moveOutput(writes);
         return accept();
     }
 
@@ -750,7 +885,60 @@ public final class TcpConnection {
 
     /** Timers run while the application can use the connection: open (or upgrading to TLS). */
     boolean timersRun() {
-        return state == Open.INSTANCE;
+        return state == Open.INSTANCE || state == TlsUpgrading.INSTANCE;
+    }
+
+    /**
+     * Upgrades an open plaintext connection to TLS (STARTTLS): a client connection starts a client
+     * handshake sending {@code host} as SNI (and verifying against it as the context says); a
+     * server connection waits for the ClientHello. During the handshake sends are refused
+     * ({@link SendError#NOT_CONNECTED}) and {@link #isWriteable()} is false; then {@code onTlsReady}
+     * or {@code onTlsFailure} (followed by {@code onClosed}).
+     *
+     * <p>Refused with {@link StartTlsError#NOT_READY} while muted, while received bytes are still
+     * unprocessed or while writes are pending: anything received before the upgrade must never be
+     * handled as if it came over TLS (CVE-2021-23222).
+     *
+     * @param host the server name for SNI and verification (clients); ignored by servers, may be ""
+     * @return {@link TlsUpgradeStarted#STARTED} or the {@link StartTlsError}; on error nothing changed
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    public StartTlsResult startTls(SslContext context, String host) {
+        assertInLoop("startTls");
+        NativeSslContext native_ = SslContextAccess.of(Objects.requireNonNull(context, "context"));
+        if (state == TlsUpgrading.INSTANCE || state == Open.INSTANCE && tls != null) {
+            return StartTlsError.ALREADY_TLS;
+        }
+        if (state != Open.INSTANCE) {
+            return StartTlsError.NOT_CONNECTED;
+        }
+        if (flow.muted || readBuffer.buffered() > 0 || !writes.hasNoBytes()) {
+            return StartTlsError.NOT_READY;
+        }
+        if (native_.client() != (client != null)) {
+            failureDetail = "startTls: a " + (client != null ? "client" : "server") + " connection needs a "
+                    + (client != null ? "client" : "server") + " SslContext";
+            return StartTlsError.SESSION_FAILED;
+        }
+        List<OpenSsl.SslError> errors = new ArrayList<>();
+        TlsChannel channel = TlsChannel.open(native_, loop, client != null ? host : null, errors);
+        if (channel == null) {
+            failureDetail = "TLS session: " + (errors.isEmpty() ? "the SslContext is closed" : errors);
+            return StartTlsError.SESSION_FAILED;
+        }
+        tls = channel;
+        state = TlsUpgrading.INSTANCE;
+        readLoop(); // the client's ClientHello goes out now (or right after the current callback)
+        return TlsUpgradeStarted.STARTED;
+    }
+
+    /**
+     * {@return what TLS negotiated (protocol, cipher, ALPN, resumption), or null if the connection
+     * does not use TLS or its handshake has not completed}
+     */
+    public TlsInfo tlsInfo() {
+        assertInLoop("tlsInfo");
+        return tls != null && (state == Open.INSTANCE || state == Closing.INSTANCE) ? tls.info() : null;
     }
 
     /** {@return whether the connection is open: connected and not closing} */
@@ -1016,7 +1204,7 @@ public final class TcpConnection {
         if ((events & (Epoll.EPOLLOUT | Epoll.EPOLLERR | Epoll.EPOLLHUP)) != 0 && flow.throttled) {
             flush();
         }
-        if (!state.socketUsable() && state != Closing.INSTANCE) {
+        if (!state.reads()) {
             return;
         }
         if ((events & (Epoll.EPOLLIN | Epoll.EPOLLRDHUP | Epoll.EPOLLHUP | Epoll.EPOLLERR)) != 0) {
@@ -1046,11 +1234,21 @@ public final class TcpConnection {
 
     private void readLoopOnce() {
         long readThisTurn = 0;
-        while (state == Open.INSTANCE || state == Closing.INSTANCE) {
+        while (state.reads()) {
             if (flow.muted) {
+                if (tls != null) {
+                    flushTlsOutput(); // protocol output (key updates, tickets) goes out even while muted
+                }
                 return;
             }
-            if (readBuffer.hasMessage()) {
+            if (tls != null && state.handshaking()) {
+                if (!stepHandshake()) {
+                    return;
+                }
+                if (!state.handshaking()) {
+                    continue; // ready: deliver what the handshake's last read already decrypted
+                }
+            } else if (readBuffer.hasMessage()) {
                 if (output.hasPending()) {
                     // onSent of earlier sends precedes the next message (lori's ordering); then
                     // re-check: those callbacks may have muted or closed the connection.
@@ -1060,12 +1258,20 @@ public final class TcpConnection {
                 deliver(readBuffer.nextMessage());
                 if (flow.yieldRequested) {
                     flow.yieldRequested = false;
-                    if (state == Open.INSTANCE || state == Closing.INSTANCE) {
+                    if (state.reads()) {
                         loop.defer(readAgainTask);
                     }
                     return;
                 }
                 continue;
+            } else if (tls != null && !tls.closeNotifyReceived()) {
+                int decrypted = decrypt();
+                if (decrypted > 0) {
+                    continue;
+                }
+                if (decrypted < 0) {
+                    return;
+                }
             }
             if (!flow.readable) {
                 return;
@@ -1074,28 +1280,124 @@ public final class TcpConnection {
                 loop.defer(readAgainTask);
                 return;
             }
-            MemorySegment window = readBuffer.window();
-            if (window.byteSize() == 0) {
-                // Unreachable while bufferUntil <= size; never read into an empty window (lori#324).
-                loop.defer(readAgainTask);
-                return;
-            }
-            long n = backend.receive(loop, fd, window);
+            long n = tls != null ? tls.receive(backend, fd) : receivePlaintext();
             if (n > 0) {
-                readBuffer.filled(n);
                 readThisTurn += n;
                 timers.touch();
             } else if (n == -Errno.EAGAIN) {
                 flow.readable = false;
                 return;
+            } else if (n == Long.MIN_VALUE) {
+                return; // receivePlaintext found no room; it scheduled a retry
             } else {
                 if (n < 0) {
                     failureDetail = "recv: " + Errno.describe((int) -n);
                 }
                 // n == 0: the peer closed; lori does not support half-open connections.
-                hardCloseConnected();
+                state.hardClose(this, CloseCause.UNSPECIFIED);
                 return;
             }
+        }
+    }
+
+    /** Reads plaintext from the socket into the read buffer. {@return bytes, 0 at EOF, or {@code -errno}} */
+    private long receivePlaintext() {
+        MemorySegment window = readBuffer.window();
+        if (window.byteSize() == 0) {
+            // Unreachable while bufferUntil <= size; never read into an empty window (lori#324).
+            loop.defer(readAgainTask);
+            return Long.MIN_VALUE;
+        }
+        long n = backend.receive(loop, fd, window);
+        if (n > 0) {
+            readBuffer.filled(n);
+        }
+        return n;
+    }
+
+    /**
+     * One TLS handshake step with the ciphertext received so far, sending what it produced.
+     *
+     * @return false if the read loop must stop (the connection closed)
+     */
+    private boolean stepHandshake() {
+        int step = tls.handshake();
+        if (!flushTlsOutput()) {
+            return false;
+        }
+        if (step == 0) {
+            handshakeCompleted();
+            return state.reads();
+        }
+        if (step == SslSession.WANT_INPUT) {
+            return true;
+        }
+        failureDetail = "TLS handshake: " + tls.failureText();
+        state.hardClose(this, step == SslSession.AUTH_FAILED ? CloseCause.TLS_AUTH_FAILED : CloseCause.TLS_FAILED);
+        return false;
+    }
+
+    /**
+     * Decrypts into the read buffer.
+     *
+     * @return {@code > 0} if plaintext arrived, 0 if the session needs more ciphertext (read the
+     *         socket), {@code < 0} if the read loop must stop
+     */
+    private int decrypt() {
+        MemorySegment window = readBuffer.window();
+        long n = window.byteSize() == 0 ? SslSession.WANT_INPUT : tls.read(window);
+        if (n > 0) {
+            readBuffer.filled(n);
+            return 1;
+        }
+        if (n == SslSession.CLOSED) {
+            tls.markCloseNotifyReceived();
+            peerSentCloseNotify();
+            return state.reads() ? 1 : -1; // loop again: deliver what is buffered, then await FIN
+        }
+        if (n == SslSession.FAILED) {
+            failureDetail = "TLS read: " + tls.failureText();
+            state.hardClose(this, CloseCause.UNSPECIFIED);
+            return -1;
+        }
+        // The session wants more input: send any protocol output first (tickets, key updates).
+        return flushTlsOutput() ? 0 : -1;
+    }
+
+    /**
+     * The peer's close_notify: close gracefully (answering with ours, then FIN) unless we already
+     * sent FIN, in which case nothing more can come and the connection hard-closes (lori's rule).
+     */
+    private void peerSentCloseNotify() {
+        if (state == Open.INSTANCE) {
+            state.close(this);
+        } else if (finSent || state != Closing.INSTANCE) {
+            state.hardClose(this, CloseCause.UNSPECIFIED);
+        }
+    }
+
+    /** Sends the ciphertext the TLS session produced. {@return whether the connection still reads} */
+    private boolean flushTlsOutput() {
+        if (tls.moveOutput(writes)) {
+            flush();
+        }
+        return state.reads();
+    }
+
+    /** The TLS handshake completed: the connection is ready (or upgraded). */
+    private void handshakeCompleted() {
+        if (state == SslHandshaking.INSTANCE) {
+            cancelConnectTimer();
+            state = Open.INSTANCE;
+            timers.connectionReady();
+            if (client != null) {
+                calls.connected();
+            } else {
+                calls.started();
+            }
+        } else {
+            state = Open.INSTANCE;
+            calls.tlsReady();
         }
     }
 
@@ -1142,7 +1444,10 @@ public final class TcpConnection {
         completeTokens();
         if (flow.throttled) {
             flow.throttled = false;
-            output.unthrottled();
+            if (flow.throttleReported) {
+                flow.throttleReported = false;
+                output.unthrottled();
+            }
         }
         state.drained(this);
     }
@@ -1157,7 +1462,11 @@ public final class TcpConnection {
     private void applyBackpressure() {
         if (!flow.throttled) {
             flow.throttled = true;
-            output.throttled();
+            // Handshake bytes can back up too; the application hears only of its own data.
+            if (state.sendsAllowed()) {
+                flow.throttleReported = true;
+                output.throttled();
+            }
         }
     }
 
@@ -1174,6 +1483,13 @@ public final class TcpConnection {
 
     /** Sends FIN once, when closing and nothing is queued. */
     void sendFin() {
+        if (!finSent && fd >= 0 && writes.hasNoBytes() && tls != null && tls.closeNotify()) {
+            // TLS: close_notify goes out after the queued data and before FIN (lori#348, RFC 8446
+            // 6.1); the flush comes back here through drained() once it is written.
+            tls.moveOutput(writes);
+            flush();
+            return;
+        }
         if (!finSent && fd >= 0 && writes.hasNoBytes()) {
             finSent = true;
             int r = backend.shutdownWrite(loop, fd);
@@ -1203,12 +1519,16 @@ public final class TcpConnection {
             attempts.stopStarting();
             attempts.closeAllInFlight();
         }
+        if (tls != null) {
+            tls.close();
+        }
         releaseReadBuffer();
         loop.untrack(loopResource);
         ConnectionFailure reason = switch (cause) {
             case CONNECT_TIMED_OUT -> ConnectionFailure.TIMEOUT;
             case CONNECT_TIMER_FAILED -> ConnectionFailure.TIMER_ERROR;
             case NOT_RESOLVED -> ConnectionFailure.DNS;
+            case TLS_FAILED, TLS_AUTH_FAILED -> ConnectionFailure.SSL;
             // Closed by the application or failed attempts: the name did resolve (or was never
             // waited for), so the failure is the connection's, not the resolver's.
             case UNSPECIFIED -> ConnectionFailure.TCP;
@@ -1222,6 +1542,43 @@ public final class TcpConnection {
      * tell the listener, and {@code onSendFailed} for the rest in a later turn.
      */
     void hardCloseConnected() {
+        List<SendToken> failed = teardown();
+        calls.closed();
+        notifySpawner();
+        failLater(failed);
+    }
+
+    /** The initial TLS handshake failed or was interrupted: the connection never became ready. */
+    void hardCloseHandshaking(CloseCause cause) {
+        List<SendToken> failed = teardown();
+        if (client != null) {
+            calls.connectionFailure(switch (cause) {
+                case CONNECT_TIMED_OUT -> ConnectionFailure.TIMEOUT;
+                case CONNECT_TIMER_FAILED -> ConnectionFailure.TIMER_ERROR;
+                default -> ConnectionFailure.SSL;
+            });
+        } else {
+            calls.startFailure(StartFailure.SSL);
+        }
+        notifySpawner();
+        failLater(failed);
+    }
+
+    /** A startTls handshake failed or was interrupted: onTlsFailure, then onClosed. */
+    void hardCloseUpgrading(CloseCause cause) {
+        List<SendToken> failed = teardown();
+        calls.tlsFailure(cause == CloseCause.TLS_AUTH_FAILED ? TlsFailure.AUTH_FAILED : TlsFailure.GENERAL_ERROR);
+        calls.closed();
+        notifySpawner();
+        failLater(failed);
+    }
+
+    /**
+     * Releases everything in lori's load-bearing order: state first (so callbacks see it closed),
+     * {@code onSent} for what was written, timers, the socket, then the TLS session (after the
+     * fd), the read buffer. {@return the tokens whose bytes were not written}
+     */
+    private List<SendToken> teardown() {
         state = Closed.INSTANCE;
         completeTokens();
         output.deliverSentNow();
@@ -1236,10 +1593,15 @@ public final class TcpConnection {
         if (attempts != null) {
             attempts.closeAllInFlight();
         }
+        if (tls != null) {
+            tls.close();
+        }
         releaseReadBuffer();
         loop.untrack(loopResource);
-        calls.closed();
-        notifySpawner();
+        return failed;
+    }
+
+    private void failLater(List<SendToken> failed) {
         if (!failed.isEmpty()) {
             loop.defer(() -> {
                 for (SendToken token : failed) {

@@ -15,17 +15,26 @@
  * <pre>
  * None               -&gt; ClientConnecting    client initialised on its loop: resolving, then attempts in flight
  *                    -&gt; Open                server initialised (onStarted)
+ *                    -&gt; SslHandshaking      TLS server initialised
  *                    -&gt; Closed              close()/hardClose()/dispose() before initialisation (no callbacks)
  * ClientConnecting   -&gt; Open                an attempt connected (onConnected); the other attempts are closed
+ *                    -&gt; SslHandshaking      an attempt connected and the connection uses TLS
  *                    -&gt; UnconnectedClosing  close(): in-flight attempts drain
  *                    -&gt; Closed              hardClose, every attempt failed, resolution failed, or timeout
  *                                           (onConnectionFailure: DNS, TCP, TIMEOUT, TIMER_ERROR)
+ * SslHandshaking     -&gt; Open                handshake complete (onConnected / onStarted)
+ *                    -&gt; Closed              handshake failed, close/hardClose, timeout (onConnectionFailure(SSL,
+ *                                           TIMEOUT) / onStartFailure(SSL); no onClosed)
  * Open               -&gt; Closing             close() (muted: hard close instead)
+ *                    -&gt; TlsUpgrading        startTls()
  *                    -&gt; Closed              hardClose, peer FIN, I/O error (onClosed)
+ * TlsUpgrading       -&gt; Open                handshake complete (onTlsReady)
+ *                    -&gt; Closed              handshake failed, close/hardClose (onTlsFailure, then onClosed)
  * Closing            -&gt; Closed              peer FIN, error or hardClose after the queue drained and FIN went out (onClosed)
  * UnconnectedClosing -&gt; Closed              the last in-flight attempt finished, hardClose, or timeout (onConnectionFailure)
  * </pre>
- * The TLS states ({@code SslHandshaking}, {@code TlsUpgrading}) arrive with TLS support.
+ * With TLS, a graceful close sends close_notify after the queued data and before FIN; the peer's
+ * close_notify starts a graceful close (or a hard close once our FIN went out).
  *
  * <h2>Ordering guarantees</h2>
  * <ul>

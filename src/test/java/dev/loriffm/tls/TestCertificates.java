@@ -27,7 +27,7 @@ import java.util.stream.Stream;
  *
  * <p>Thread-safe: made once under the class initialisation lock.
  */
-final class TestCertificates {
+public final class TestCertificates {
     /** The password of {@link #encryptedServerKey()}. */
     static final String PASSWORD = "correct horse battery staple";
 
@@ -41,87 +41,87 @@ final class TestCertificates {
     }
 
     /** {@return the folder holding every file} */
-    static Path dir() {
+    public static Path dir() {
         return Made.DIR;
     }
 
     /** {@return the CA's certificate (PEM): trust it to accept every certificate but the self-signed one} */
-    static Path caCertificate() {
+    public static Path caCertificate() {
         return dir().resolve("ca.pem");
     }
 
     /** {@return a directory holding the CA certificate in OpenSSL's hashed layout} */
-    static Path caDirectory() {
+    public static Path caDirectory() {
         return dir().resolve("ca-dir");
     }
 
     /** {@return the server certificate for localhost, 127.0.0.1 and ::1} */
-    static Path serverCertificate() {
+    public static Path serverCertificate() {
         return dir().resolve("server.pem");
     }
 
     /** {@return the server's private key, unencrypted (PKCS#8)} */
-    static Path serverKey() {
+    public static Path serverKey() {
         return dir().resolve("server.key");
     }
 
     /** {@return the server's private key, encrypted with {@link #PASSWORD} (PKCS#8, AES-256-CBC)} */
-    static Path encryptedServerKey() {
+    public static Path encryptedServerKey() {
         return dir().resolve("server-encrypted.key");
     }
 
     /** {@return the client certificate} */
-    static Path clientCertificate() {
+    public static Path clientCertificate() {
         return dir().resolve("client.pem");
     }
 
     /** {@return the client's private key (an EC key like the server's: a same-type mismatch for it)} */
-    static Path clientKey() {
+    public static Path clientKey() {
         return dir().resolve("client.key");
     }
 
     /** {@return a localhost certificate that expired on 2 January 2020} */
-    static Path expiredCertificate() {
+    public static Path expiredCertificate() {
         return dir().resolve("expired.pem");
     }
 
     /** {@return the expired certificate's key} */
-    static Path expiredKey() {
+    public static Path expiredKey() {
         return dir().resolve("expired.key");
     }
 
     /** {@return a certificate issued by the CA for {@code wrong.example.test} only} */
-    static Path wrongHostCertificate() {
+    public static Path wrongHostCertificate() {
         return dir().resolve("wrong-host.pem");
     }
 
     /** {@return the wrong-host certificate's key} */
-    static Path wrongHostKey() {
+    public static Path wrongHostKey() {
         return dir().resolve("wrong-host.key");
     }
 
     /** {@return a self-signed localhost certificate nobody trusts} */
-    static Path selfSignedCertificate() {
+    public static Path selfSignedCertificate() {
         return dir().resolve("self-signed.pem");
     }
 
     /** {@return the self-signed certificate's key} */
-    static Path selfSignedKey() {
+    public static Path selfSignedKey() {
         return dir().resolve("self-signed.key");
     }
 
     /** {@return an RSA-2048 certificate for localhost issued by the CA} */
-    static Path rsaCertificate() {
+    public static Path rsaCertificate() {
         return dir().resolve("rsa.pem");
     }
 
     /** {@return the RSA certificate's key (an RSA key: the wrong type for the EC certificates)} */
-    static Path rsaKey() {
+    public static Path rsaKey() {
         return dir().resolve("rsa.key");
     }
 
     /** {@return the text of a fixture file} */
-    static String pem(Path file) {
+    public static String pem(Path file) {
         try {
             return Files.readString(file);
         } catch (IOException e) {

@@ -1,0 +1,208 @@
+package dev.loriffm.tcp;
+
+import dev.loriffm.internal.reactor.Reactor;
+import dev.loriffm.internal.sys.NativeScratch;
+import dev.loriffm.internal.sys.OpenSsl;
+import dev.loriffm.internal.sys.SslSession;
+import dev.loriffm.internal.tls.NativeSslContext;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A connection's TLS layer: its {@link SslSession}, the native buffer ciphertext is read into from
+ * the socket, and the rules for moving bytes between socket, session and write queue. The
+ * connection's read buffer then holds plaintext, framed by {@code bufferUntil} as in plaintext.
+ *
+ * <p>Ciphertext to send is drained from the session into fresh heap arrays held by the write queue
+ * (the session's memory BIO is reused at once, and a heap array needs no release). Plaintext sent
+ * from heap memory is staged in the loop's native staging area, as OpenSSL needs native memory.
+ *
+ * <p>Loop-confined. {@link #close()} frees the session, the buffer and the context reference once.
+ */
+final class TlsChannel {
+    private static final int CIPHERTEXT_CHUNK = 17 * 1024; // a TLS record and its overhead
+
+    private final SslSession session;
+    private final NativeSslContext context;
+    private final Reactor loop;
+    private final Arena arena;
+    private final MemorySegment ciphertextIn;
+    private boolean closeNotifySent;
+    private boolean closeNotifyReceived;
+    private boolean closed;
+
+    private TlsChannel(SslSession session, NativeSslContext context, Reactor loop) {
+        this.session = session;
+        this.context = context;
+        this.loop = loop;
+        this.arena = Arena.ofConfined();
+        this.ciphertextIn = arena.allocate(CIPHERTEXT_CHUNK);
+    }
+
+    /**
+     * Creates the TLS layer of one connection on its loop thread.
+     *
+     * @param serverName the host to verify and send as SNI (clients), or null / empty for none
+     * @param errors     receives OpenSSL's errors if the session cannot be created
+     * @return the channel, or null if the context is closed or the session could not be created
+     */
+    static TlsChannel open(NativeSslContext context, Reactor loop, String serverName, List<OpenSsl.SslError> errors) {
+        if (!context.acquire()) {
+            return null;
+        }
+        SslSession session = SslSession.create(context.sslCtx(), context.client(), errors);
+        if (session == null) {
+            context.release();
+            return null;
+        }
+        if (context.client() && serverName != null && !serverName.isEmpty()
+                && !session.serverName(serverName, context.hostnameVerification())) {
+            errors.addAll(session.lastErrors());
+            session.close();
+            context.release();
+            return null;
+        }
+        return new TlsChannel(session, context, loop);
+    }
+
+    boolean isClient() {
+        return session.isClient();
+    }
+
+    /** {@return 0 when the handshake is complete, else an {@link SslSession} code} */
+    int handshake() {
+        return session.handshake(loop.scratch());
+    }
+
+    boolean handshakeDone() {
+        return session.handshakeDone();
+    }
+
+    /** Decrypts into {@code into}. {@return bytes, or an {@link SslSession} code} */
+    long read(MemorySegment into) {
+        return session.read(loop.scratch(), into);
+    }
+
+    /**
+     * Reads ciphertext from the socket and hands it to the session.
+     *
+     * @return bytes read, 0 at end of stream, or {@code -errno}
+     */
+    long receive(TcpBackend backend, int fd) {
+        long n = backend.receive(loop, fd, ciphertextIn);
+        if (n > 0 && !closeNotifyReceived && session.feed(ciphertextIn.asSlice(0, n)) < 0) {
+            return SslSession.FAILED;
+        }
+        return n;
+    }
+
+    /**
+     * Encrypts {@code plaintext} (heap or native) into the session's output.
+     *
+     * @return false if the session refused it (nothing usable was queued)
+     */
+    boolean encrypt(MemorySegment plaintext) {
+        if (plaintext.isNative()) {
+            return writeAll(plaintext);
+        }
+        MemorySegment staging = loop.scratch().staging();
+        long offset = 0;
+        long size = plaintext.byteSize();
+        while (offset < size) {
+            long chunk = Math.min(staging.byteSize(), size - offset);
+            MemorySegment.copy(plaintext, offset, staging, 0, chunk);
+            if (!writeAll(staging.asSlice(0, chunk))) {
+                return false;
+            }
+            offset += chunk;
+        }
+        return true;
+    }
+
+    /**
+     * Writes all of {@code plaintext}: with {@code SSL_MODE_ENABLE_PARTIAL_WRITE} one call may take
+     * only a record's worth, so keep going until the session has it all.
+     */
+    private boolean writeAll(MemorySegment plaintext) {
+        NativeScratch scratch = loop.scratch();
+        long offset = 0;
+        long size = plaintext.byteSize();
+        while (offset < size) {
+            long n = session.write(scratch, offset == 0 ? plaintext : plaintext.asSlice(offset));
+            if (n <= 0) {
+                return false;
+            }
+            offset += n;
+        }
+        return true;
+    }
+
+    /** Moves the ciphertext the session produced into {@code writes}. {@return whether there was any} */
+    boolean moveOutput(WriteQueue writes) {
+        boolean any = false;
+        long pending;
+        while ((pending = session.pendingOutput()) > 0) {
+            byte[] chunk = new byte[(int) Math.min(pending, 64 * 1024)];
+            int n = session.drainOutput(MemorySegment.ofArray(chunk));
+            if (n <= 0) {
+                break;
+            }
+            writes.add(MemorySegment.ofArray(chunk).asSlice(0, n));
+            any = true;
+        }
+        return any;
+    }
+
+    /** Queues close_notify once; {@return whether it was queued now} */
+    boolean closeNotify() {
+        if (closeNotifySent) {
+            return false;
+        }
+        closeNotifySent = true;
+        session.closeNotify(loop.scratch());
+        return true;
+    }
+
+    boolean closeNotifySent() {
+        return closeNotifySent;
+    }
+
+    /** The peer's close_notify arrived: later ciphertext is no longer decrypted. */
+    void markCloseNotifyReceived() {
+        closeNotifyReceived = true;
+    }
+
+    boolean closeNotifyReceived() {
+        return closeNotifyReceived;
+    }
+
+    TlsInfo info() {
+        return new TlsInfo(session.protocol(), session.cipher(), session.alpn(), session.resumed());
+    }
+
+    /** {@return a description of the last failure: the verification result or OpenSSL's errors} */
+    String failureText() {
+        long verify = session.verifyResult();
+        List<String> texts = new ArrayList<>();
+        if (verify != 0) {
+            texts.add("certificate verify failed: " + SslSession.verifyResultText(verify));
+        }
+        for (OpenSsl.SslError e : session.lastErrors()) {
+            texts.add(e.text());
+        }
+        return String.join("; ", texts);
+    }
+
+    /** Frees the session, the buffer, and this connection's hold on the context. Idempotent. */
+    void close() {
+        if (!closed) {
+            closed = true;
+            session.close();
+            arena.close();
+            context.release();
+        }
+    }
+}
