@@ -180,7 +180,9 @@ final class TlsChannel {
     }
 
     TlsInfo info() {
-        return new TlsInfo(session.protocol(), session.cipher(), session.alpn(), session.resumed());
+        dev.loriffm.internal.sys.SslPeerCertificates.Peer peer = session.peer();
+        return new TlsInfo(session.protocol(), session.cipher(), session.alpn(), session.resumed(),
+                peer.subject(), peer.altNames(), peer.chainSubjects());
     }
 
     /** {@return a description of the last failure: the verification result or OpenSSL's errors} */

@@ -113,7 +113,11 @@ class TlsConnectionTest {
 
             @Override
             public void onConnected(TcpConnection c) {
-                events.add("connected " + c.tlsInfo().protocol());
+                TlsInfo info = c.tlsInfo();
+                if (!info.peerAltNames().contains("localhost") || !info.peerSubject().contains("CN=")) {
+                    events.add("bad peer info " + info);
+                }
+                events.add("connected " + info.protocol());
                 c.send(message);
             }
 

@@ -282,6 +282,11 @@ public final class SslSession implements AutoCloseable {
         }
     }
 
+    /** {@return what the peer presented: certificate subject, alternative names, chain subjects} */
+    public SslPeerCertificates.Peer peer() {
+        return SslPeerCertificates.read(ssl);
+    }
+
     /** {@return whether the session was resumed rather than fully negotiated} */
     public boolean resumed() {
         return openssl_h.SSL_session_reused(ssl) == 1;
