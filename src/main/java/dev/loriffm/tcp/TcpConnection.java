@@ -330,7 +330,7 @@ public final class TcpConnection {
         attempts = new HappyEyeballsAttempts(this, options.happyEyeballs());
         if (tlsContext != null) {
             List<OpenSsl.SslError> errors = new ArrayList<>();
-            tls = TlsChannel.open(tlsContext, loop, host, errors);
+            tls = TlsChannel.open(tlsContext, loop, host, host + ":" + port, errors);
             if (tls == null) {
                 // lori: a session that cannot be created fails the connection before any TCP attempt.
                 failureDetail = "TLS session: " + (errors.isEmpty() ? "the SslContext is closed" : errors);

@@ -33,6 +33,8 @@ final class TlsChannel {
     private boolean closeNotifySent;
     private boolean closeNotifyReceived;
     private boolean closed;
+    // Client: where to keep this session for resumption ("host:port"), or null.
+    private String sessionKey;
 
     private TlsChannel(SslSession session, NativeSslContext context, Reactor loop) {
         this.session = session;
@@ -50,6 +52,15 @@ final class TlsChannel {
      * @return the channel, or null if the context is closed or the session could not be created
      */
     static TlsChannel open(NativeSslContext context, Reactor loop, String serverName, List<OpenSsl.SslError> errors) {
+        return open(context, loop, serverName, null, errors);
+    }
+
+    /**
+     * As {@link #open(NativeSslContext, Reactor, String, List)}; a client with a {@code sessionKey}
+     * ({@code "host:port"}) resumes the session it kept from its last connection to that server.
+     */
+    static TlsChannel open(NativeSslContext context, Reactor loop, String serverName, String sessionKey,
+                           List<OpenSsl.SslError> errors) {
         if (!context.acquire()) {
             return null;
         }
@@ -65,7 +76,12 @@ final class TlsChannel {
             context.release();
             return null;
         }
-        return new TlsChannel(session, context, loop);
+        TlsChannel channel = new TlsChannel(session, context, loop);
+        if (sessionKey != null && context.clientResumption()) {
+            channel.sessionKey = sessionKey;
+            context.offerSession(sessionKey, session);
+        }
+        return channel;
     }
 
     boolean isClient() {
@@ -202,6 +218,12 @@ final class TlsChannel {
     void close() {
         if (!closed) {
             closed = true;
+            if (sessionKey != null && closeNotifySent) {
+                MemorySegment resumable = session.resumableSession();
+                if (!resumable.equals(MemorySegment.NULL)) {
+                    context.keepSession(sessionKey, resumable);
+                }
+            }
             session.close();
             arena.close();
             context.release();

@@ -157,6 +157,41 @@ class TlsConnectionTest {
         assertEquals("closed", Loopback.poll(server.events()));
     }
 
+    /** A second connection to the same server resumes the first one's session (on by default). */
+    @Test
+    void secondConnectionResumesTheSession() throws Exception {
+        Loopback.Started server = tlsEchoServer();
+        for (int round = 0; round < 2; round++) {
+            BlockingQueue<String> events = new LinkedBlockingQueue<>();
+            int expectRound = round;
+            TcpConnection.sslClient(Loopback.CONNECT, group.next(), "localhost", server.address().getPort(),
+                    clientContext, new ClientLifecycleReceiver() {
+                        @Override
+                        public void onConnected(TcpConnection c) {
+                            events.add("resumed " + c.tlsInfo().sessionReused());
+                            c.send("ping");
+                        }
+
+                        @Override
+                        public void onReceived(TcpConnection c, MemorySegment data) {
+                            c.close(); // graceful: close_notify keeps the session resumable
+                        }
+
+                        @Override
+                        public void onClosed(TcpConnection c) {
+                            events.add("closed");
+                        }
+
+                        @Override
+                        public void onConnectionFailure(TcpConnection c, ConnectionFailure reason) {
+                            events.add("failure " + reason);
+                        }
+                    });
+            assertEquals("resumed " + (expectRound == 1), Loopback.poll(events));
+            assertEquals("closed", Loopback.poll(events));
+        }
+    }
+
     /** A server certificate for another host name is rejected: onConnectionFailure(SSL), never onConnected. */
     @Test
     void certificateForAnotherHostFailsTheHandshake() throws Exception {
@@ -255,16 +290,11 @@ class TlsConnectionTest {
                 String text = Loopback.text(data);
                 if (text.equals("STARTTLS")) {
                     c.send("OK");
-                    // The reply is queued: upgrade once it is written (writes must be empty).
+                    // Upgrade at once, before reading on: the ClientHello may already be on its way,
+                    // and bytes read as plaintext would make startTls refuse (CVE-2021-23222 guard).
+                    events.add("server upgrade " + c.startTls(serverContext, ""));
                 } else {
                     c.send(text.toUpperCase());
-                }
-            }
-
-            @Override
-            public void onSent(TcpConnection c, SendToken token) {
-                if (token.id() == 1) {
-                    events.add("server upgrade " + c.startTls(serverContext, ""));
                 }
             }
 

@@ -287,6 +287,34 @@ public final class SslSession implements AutoCloseable {
         return SslPeerCertificates.read(ssl);
     }
 
+    /** Offers an earlier session ({@code SSL_SESSION*}) for resumption; OpenSSL takes its own reference. */
+    public void resume(MemorySegment sslSession) {
+        openssl_h.SSL_set_session(ssl, sslSession);
+        openssl_h.ERR_clear_error();
+    }
+
+    /**
+     * {@return this session's {@code SSL_SESSION*} with a reference the caller owns, or NULL if it
+     * cannot be resumed} Take it after a clean shutdown: freeing an {@code SSL} that did not shut
+     * down marks its session unusable.
+     */
+    public MemorySegment resumableSession() {
+        MemorySegment session = openssl_h.SSL_get1_session(ssl);
+        if (session.equals(MemorySegment.NULL)) {
+            return session;
+        }
+        if (openssl_h.SSL_SESSION_is_resumable(session) != 1) {
+            openssl_h.SSL_SESSION_free(session);
+            return MemorySegment.NULL;
+        }
+        return session;
+    }
+
+    /** Drops a reference to an {@code SSL_SESSION*}. */
+    public static void freeSession(MemorySegment sslSession) {
+        openssl_h.SSL_SESSION_free(sslSession);
+    }
+
     /** {@return whether the session was resumed rather than fully negotiated} */
     public boolean resumed() {
         return openssl_h.SSL_session_reused(ssl) == 1;

@@ -1,9 +1,11 @@
 package dev.loriffm.internal.tls;
 
 import dev.loriffm.internal.sys.SslContexts;
+import dev.loriffm.internal.sys.SslSession;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
 
 /**
  * The native side of an {@code SslContext}: the {@code SSL_CTX*}, the arena holding what its
@@ -27,15 +29,58 @@ public final class NativeSslContext {
     private int users;        // connections between acquire() and release()
     private boolean closed;   // close() was called; no new user is admitted
     private boolean freed;    // SSL_CTX_free ran and the arena is closed
+    // Client sessions to resume, by "host:port", most recently used last; each value holds one
+    // SSL_SESSION reference, freed when evicted, replaced or when the context is freed.
+    private final LinkedHashMap<String, MemorySegment> sessions = new LinkedHashMap<>(16, 0.75f, true);
     // -- end of fields guarded by this
 
+    private static final int MAX_CACHED_SESSIONS = 256;
+    private final boolean clientResumption;
+
     NativeSslContext(MemorySegment sslCtx, Arena arena, boolean client, boolean verifyPeer,
-                     boolean hostnameVerification) {
+                     boolean hostnameVerification, boolean clientResumption) {
         this.sslCtx = sslCtx;
         this.arena = arena;
         this.client = client;
         this.verifyPeer = verifyPeer;
         this.hostnameVerification = hostnameVerification;
+        this.clientResumption = clientResumption;
+    }
+
+    /** {@return whether clients of this context resume earlier sessions with the same server} */
+    public boolean clientResumption() {
+        return clientResumption;
+    }
+
+    /**
+     * Offers the cached session for {@code key} to a new client session. Thread-safe; the
+     * caller holds a use ({@link #acquire()}).
+     */
+    public synchronized void offerSession(String key, SslSession session) {
+        MemorySegment cached = sessions.get(key);
+        if (cached != null && !freed) {
+            session.resume(cached);
+        }
+    }
+
+    /**
+     * Keeps {@code sslSession} (a reference the caller owns, from {@link SslSession#resumableSession()})
+     * for the next connection to {@code key}; replaces and frees an older one. Thread-safe.
+     */
+    public synchronized void keepSession(String key, MemorySegment sslSession) {
+        if (freed || closed) {
+            SslSession.freeSession(sslSession);
+            return;
+        }
+        MemorySegment old = sessions.put(key, sslSession);
+        if (old != null) {
+            SslSession.freeSession(old);
+        }
+        if (sessions.size() > MAX_CACHED_SESSIONS) {
+            var eldest = sessions.entrySet().iterator().next();
+            SslSession.freeSession(eldest.getValue());
+            sessions.remove(eldest.getKey());
+        }
     }
 
     /**
@@ -79,6 +124,8 @@ public final class NativeSslContext {
         assert Thread.holdsLock(this);
         if (closed && users == 0 && !freed) {
             freed = true;
+            sessions.values().forEach(SslSession::freeSession);
+            sessions.clear();
             SslContexts.free(sslCtx);
             arena.close();
         }

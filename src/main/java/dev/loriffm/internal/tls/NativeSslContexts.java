@@ -68,7 +68,7 @@ public final class NativeSslContexts {
             return error;
         }
         NativeSslContext built = new NativeSslContext(ctx, contextArena, config.client(), config.verifyPeer(),
-                config.hostnameVerification());
+                config.hostnameVerification(), config.client() && config.sessionResumption());
         return new SslContextResult.Built(wrap.apply(built));
     }
 
