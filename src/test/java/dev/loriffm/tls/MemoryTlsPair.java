@@ -2,8 +2,7 @@ package dev.loriffm.tls;
 
 import dev.loriffm.internal.sys.NativeScratch;
 import dev.loriffm.internal.sys.OpenSsl;
-import dev.loriffm.internal.sys.SslAlpn;
-import dev.loriffm.internal.sys.SslSessions;
+import dev.loriffm.internal.sys.SslSession;
 import dev.loriffm.internal.tls.NativeSslContext;
 import dev.loriffm.internal.tls.SslContextAccess;
 
@@ -13,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -30,8 +29,8 @@ final class MemoryTlsPair implements AutoCloseable {
     /**
      * How a handshake ended for each side.
      *
-     * @param client       the client's last {@code SSL_get_error} code
-     * @param server       the server's last code
+     * @param client       the client's last {@link SslSession#handshake} result (0 when done)
+     * @param server       the server's last result
      * @param verifyResult the client's {@code X509_V_*} verification result
      * @param clientErrors the error queue the client's failing call left (empty unless it failed)
      * @param serverErrors the error queue the server's failing call left
@@ -39,7 +38,7 @@ final class MemoryTlsPair implements AutoCloseable {
     record Outcome(int client, int server, long verifyResult, List<OpenSsl.SslError> clientErrors,
                    List<OpenSsl.SslError> serverErrors) {
         boolean succeeded() {
-            return client == SslSessions.ERROR_NONE && server == SslSessions.ERROR_NONE;
+            return client == 0 && server == 0;
         }
     }
 
@@ -48,8 +47,8 @@ final class MemoryTlsPair implements AutoCloseable {
     private final MemorySegment buffer = arena.allocate(16 * 1024);
     private final NativeSslContext clientContext;
     private final NativeSslContext serverContext;
-    private final MemorySegment client;
-    private final MemorySegment server;
+    private final SslSession client;
+    private final SslSession server;
 
     /**
      * @param host the name the client connects to: sent as SNI and, if the client context verifies
@@ -60,95 +59,96 @@ final class MemoryTlsPair implements AutoCloseable {
         this.serverContext = SslContextAccess.of(serverContext);
         assertTrue(this.clientContext.acquire(), "client context open");
         assertTrue(this.serverContext.acquire(), "server context open");
-        client = SslSessions.create(this.clientContext.sslCtx(), true);
-        server = SslSessions.create(this.serverContext.sslCtx(), false);
-        assertNotEquals(MemorySegment.NULL, client);
-        assertNotEquals(MemorySegment.NULL, server);
-        assertTrue(SslSessions.setServerName(client, host));
-        if (this.clientContext.hostnameVerification()) {
-            assertTrue(SslSessions.setExpectedHost(client, host));
-        }
+        List<OpenSsl.SslError> errors = new ArrayList<>();
+        client = SslSession.create(this.clientContext.sslCtx(), true, errors);
+        server = SslSession.create(this.serverContext.sslCtx(), false, errors);
+        assertNotNull(client, errors::toString);
+        assertNotNull(server, errors::toString);
+        assertTrue(client.serverName(host, this.clientContext.hostnameVerification()));
     }
 
     /** Offers a saved client session before the handshake. */
     void resume(MemorySegment session) {
-        assertTrue(SslSessions.resume(client, session));
+        client.resume(session);
     }
 
     /** Runs both handshakes until both finish or one fails. */
     Outcome handshake() {
-        int c = SslSessions.ERROR_WANT_READ;
-        int s = SslSessions.ERROR_WANT_READ;
+        int c = SslSession.WANT_INPUT;
+        int s = SslSession.WANT_INPUT;
         List<OpenSsl.SslError> clientErrors = new ArrayList<>();
         List<OpenSsl.SslError> serverErrors = new ArrayList<>();
         for (int step = 0; step < MAX_STEPS; step++) {
-            if (c != SslSessions.ERROR_NONE) {
-                c = SslSessions.handshake(scratch, client);
-                // Drained per side, straight after the call: the next TLS call on this thread may clear it.
-                clientErrors.addAll(OpenSsl.drainErrors());
+            if (c != 0) {
+                c = client.handshake(scratch);
+                // Taken per side, straight after the call: the next TLS call on this thread may clear it.
+                if (isFailure(c)) {
+                    clientErrors.addAll(client.lastErrors());
+                }
             }
             pump(client, server);
             // A side that failed sent an alert; one more step lets the other side read it.
-            if (s != SslSessions.ERROR_NONE && !isFailure(s)) {
-                s = SslSessions.handshake(scratch, server);
-                serverErrors.addAll(OpenSsl.drainErrors());
+            if (s != 0 && !isFailure(s)) {
+                s = server.handshake(scratch);
+                if (isFailure(s)) {
+                    serverErrors.addAll(server.lastErrors());
+                }
             }
             pump(server, client);
-            if (isFailure(c) || isFailure(s) || c == SslSessions.ERROR_NONE && s == SslSessions.ERROR_NONE) {
-                return new Outcome(c, s, SslSessions.verifyResult(client), clientErrors, serverErrors);
+            if (isFailure(c) || isFailure(s) || c == 0 && s == 0) {
+                return new Outcome(c, s, client.verifyResult(), clientErrors, serverErrors);
             }
         }
         throw new AssertionError("handshake made no progress in " + MAX_STEPS + " steps: client " + c
                 + ", server " + s);
     }
 
-    private static boolean isFailure(int code) {
-        return code != SslSessions.ERROR_NONE && code != SslSessions.ERROR_WANT_READ
-                && code != SslSessions.ERROR_WANT_WRITE;
+    static boolean isFailure(int code) {
+        return code == SslSession.FAILED || code == SslSession.AUTH_FAILED;
     }
 
     /** Lets the client read what the server sent after the handshake (TLS 1.3 session tickets). */
     void clientReadsPostHandshakeMessages() {
         pump(server, client);
-        long r = SslSessions.read(scratch, client, buffer);
-        assertEquals(-SslSessions.ERROR_WANT_READ, r, "no application data was sent");
+        long r = client.read(scratch, buffer);
+        assertEquals(SslSession.WANT_INPUT, r, "no application data was sent");
     }
 
-    /** {@return the client's session if resumable (free it with {@code SslSessions.freeSession}), else NULL} */
+    /** {@return the client's session if resumable (free it with {@code SslSession.freeSession}), else NULL} */
     MemorySegment clientSession() {
-        return SslSessions.session(client);
+        return client.resumableSession();
     }
 
     /** {@return whether the client resumed a session} */
     boolean clientResumed() {
-        return SslSessions.sessionReused(client);
+        return client.resumed();
     }
 
     /** {@return whether the server resumed a session} */
     boolean serverResumed() {
-        return SslSessions.sessionReused(server);
+        return server.resumed();
     }
 
     /** {@return the protocol ALPN agreed on as the client sees it, or null} */
     String clientAlpn() {
-        return SslAlpn.selected(client);
+        return client.alpn().isEmpty() ? null : client.alpn();
     }
 
     /** {@return the protocol ALPN agreed on as the server sees it, or null} */
     String serverAlpn() {
-        return SslAlpn.selected(server);
+        return server.alpn().isEmpty() ? null : server.alpn();
     }
 
     /** {@return the negotiated protocol version, e.g. "TLSv1.3"} */
     String version() {
-        return SslSessions.protocolVersion(client);
+        return client.protocol();
     }
 
     /** Moves everything {@code from} wants to send into {@code to}'s input. */
-    private void pump(MemorySegment from, MemorySegment to) {
+    private void pump(SslSession from, SslSession to) {
         int n;
-        while ((n = SslSessions.takeOutbound(from, buffer)) > 0) {
-            assertEquals(n, SslSessions.putInbound(to, buffer.asSlice(0, n)));
+        while ((n = from.drainOutput(buffer)) > 0) {
+            assertEquals(n, to.feed(buffer.asSlice(0, n)));
         }
     }
 
@@ -159,12 +159,12 @@ final class MemoryTlsPair implements AutoCloseable {
      */
     @Override
     public void close() {
-        SslSessions.shutdown(scratch, client);
-        SslSessions.shutdown(scratch, server);
+        client.closeNotify(scratch);
+        server.closeNotify(scratch);
         // Shutting down a connection whose handshake failed queues errors; they belong to no test.
         OpenSsl.drainErrors();
-        SslSessions.free(client);
-        SslSessions.free(server);
+        client.close();
+        server.close();
         clientContext.release();
         serverContext.release();
         arena.close();

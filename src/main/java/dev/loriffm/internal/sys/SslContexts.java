@@ -201,7 +201,7 @@ public final class SslContexts {
      * Turns session resumption on (session cache and tickets) or off.
      *
      * <p>A client's sessions are not stored in the context: a connection takes its session with
-     * {@link SslSessions#session} and offers it again with {@link SslSessions#resume}. A server
+     * {@link SslSession#resumableSession} and offers it again with {@link SslSession#resume}. A server
      * keeps its cache and issues tickets, with a session id context so that sessions survive
      * client-certificate verification.
      */

@@ -265,21 +265,9 @@ public final class SslSession implements AutoCloseable {
     }
 
     /** {@return the ALPN protocol both sides agreed on, or "" if none} */
-    @SuppressWarnings("restricted")
     public String alpn() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment data = arena.allocate(ValueLayout.ADDRESS);
-            MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
-            openssl_h.SSL_get0_alpn_selected(ssl, data, length);
-            MemorySegment protocol = data.get(ValueLayout.ADDRESS, 0);
-            int n = length.get(ValueLayout.JAVA_INT, 0);
-            if (protocol.equals(MemorySegment.NULL) || n <= 0 || n > 255) {
-                return "";
-            }
-            // OpenSSL reports the length of the protocol it points at; ALPN names are 1..255 bytes.
-            return new String(protocol.reinterpret(n).toArray(ValueLayout.JAVA_BYTE),
-                    java.nio.charset.StandardCharsets.US_ASCII);
-        }
+        String selected = SslAlpn.selected(ssl);
+        return selected == null ? "" : selected;
     }
 
     /** {@return what the peer presented: certificate subject, alternative names, chain subjects} */

@@ -151,7 +151,7 @@ public final class NativeSslContext {
 
     /**
      * {@return whether a client connection must set the expected host name (see
-     * {@code SslSessions.setExpectedHost}) so that verification checks it}
+     * {@code SslSession.serverName}) so that verification checks it}
      */
     public boolean hostnameVerification() {
         return hostnameVerification;
