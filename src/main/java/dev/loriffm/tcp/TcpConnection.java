@@ -58,7 +58,9 @@ public final class TcpConnection {
     private final ReceiverCalls calls;
     private final ConnectionTimers timers;
     private final SocketOptions socketOptions;
-    private final Runnable readAgainTask = this::readAgainNow;
+    // Bumped by every scheduleReadAgain(): only the newest queued read-again runs, so it never
+    // overtakes tasks queued before it (a yield's resume comes after work queued before the yield).
+    private int readAgainGeneration;
     // Kept off the public surface: the loop calls these, applications cannot.
     private final IoHandler ioHandler = this::onIo;
     private final LoopResource loopResource = this::shutdown;
@@ -300,7 +302,7 @@ public final class TcpConnection {
                 hardCloseHandshaking(CloseCause.UNSPECIFIED);
                 return;
             }
-            loop.defer(readAgainTask);
+            scheduleReadAgain();
             return;
         }
         state = Open.INSTANCE;
@@ -312,7 +314,7 @@ public final class TcpConnection {
             return;
         }
         if (state == Open.INSTANCE) {
-            loop.defer(readAgainTask);
+            scheduleReadAgain();
         }
     }
 
@@ -742,7 +744,7 @@ public final class TcpConnection {
         if (flow.muted) {
             flow.muted = false;
             flow.readable = true;
-            loop.defer(readAgainTask);
+            scheduleReadAgain();
         }
     }
 
@@ -772,6 +774,16 @@ public final class TcpConnection {
     public void readAgain() {
         assertInLoop("readAgain");
         state.readAgain(this);
+    }
+
+    /** Re-enters the read loop in a later task, after everything queued on the loop before it. */
+    private void scheduleReadAgain() {
+        int generation = ++readAgainGeneration;
+        loop.defer(() -> {
+            if (generation == readAgainGeneration) {
+                readAgainNow();
+            }
+        });
     }
 
     private void readAgainNow() {
@@ -1221,7 +1233,7 @@ public final class TcpConnection {
         if (inReadLoop) {
             // Called from a callback the read loop is running (readAgain in onReceived): nesting
             // would overwrite the buffer under the slice that callback holds. Resume afterwards.
-            loop.defer(readAgainTask);
+            scheduleReadAgain();
             return;
         }
         inReadLoop = true;
@@ -1259,7 +1271,7 @@ public final class TcpConnection {
                 if (flow.yieldRequested) {
                     flow.yieldRequested = false;
                     if (state.reads()) {
-                        loop.defer(readAgainTask);
+                        scheduleReadAgain();
                     }
                     return;
                 }
@@ -1277,7 +1289,7 @@ public final class TcpConnection {
                 return;
             }
             if (readThisTurn >= readBuffer.size()) {
-                loop.defer(readAgainTask);
+                scheduleReadAgain();
                 return;
             }
             long n = tls != null ? tls.receive(backend, fd) : receivePlaintext();
@@ -1305,7 +1317,7 @@ public final class TcpConnection {
         MemorySegment window = readBuffer.window();
         if (window.byteSize() == 0) {
             // Unreachable while bufferUntil <= size; never read into an empty window (lori#324).
-            loop.defer(readAgainTask);
+            scheduleReadAgain();
             return Long.MIN_VALUE;
         }
         long n = backend.receive(loop, fd, window);

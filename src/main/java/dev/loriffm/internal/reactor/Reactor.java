@@ -102,6 +102,15 @@ public final class Reactor implements EventLoop {
     @Override
     public void execute(Runnable task) {
         Objects.requireNonNull(task, "task");
+        if (inEventLoop()) {
+            // From the loop itself: one FIFO with defer(), so a task queued before a yield or an
+            // unmute runs before the resumed read (lori's self-sent behaviours keep their order).
+            if (!acceptingTasks) {
+                throw new RejectedExecutionException(name + " has shut down");
+            }
+            deferred.add(task);
+            return;
+        }
         producers.incrementAndGet();
         try {
             if (!acceptingTasks) {
