@@ -84,6 +84,32 @@ public final class SslSession implements AutoCloseable {
     }
 
     /**
+     * Creates a session that reads and writes the socket {@code fd} itself ({@code SSL_set_fd}, a
+     * socket BIO: the design that can hand records to kernel TLS). {@link #feed} and
+     * {@link #drainOutput} do not apply to it. Used to measure the two designs against each other.
+     *
+     * @return the session, or null (errors in {@code errors}) on failure
+     */
+    public static SslSession createOnSocket(MemorySegment sslCtx, boolean client, int fd,
+                                            List<OpenSsl.SslError> errors) {
+        openssl_h.ERR_clear_error();
+        MemorySegment ssl = openssl_h.SSL_new(sslCtx);
+        if (ssl.equals(MemorySegment.NULL) || openssl_h.SSL_set_fd(ssl, fd) != 1) {
+            errors.addAll(OpenSsl.drainErrors());
+            if (!ssl.equals(MemorySegment.NULL)) {
+                openssl_h.SSL_free(ssl);
+            }
+            return null;
+        }
+        if (client) {
+            openssl_h.SSL_set_connect_state(ssl);
+        } else {
+            openssl_h.SSL_set_accept_state(ssl);
+        }
+        return new SslSession(ssl, MemorySegment.NULL, MemorySegment.NULL, client);
+    }
+
+    /**
      * Client side: the name to verify the server's certificate against and, unless it is an IP
      * literal, to send as SNI.
      *
