@@ -3,6 +3,7 @@ package dev.loriffm.examples;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The examples' command-line options: {@code --name value} or {@code --name=value}, plus
@@ -13,6 +14,9 @@ import java.util.Map;
  * int port = args.intOption("--port", 0, 0, 65535);
  * args.finish();   // rejects options nobody asked for
  * }</pre>
+ *
+ * <p>Flags, options without a value ({@code --tls}), are named to {@link #parse(String, String,
+ * String[], Set)} and read with {@link #flag(String)}.
  *
  * <p>Not thread-safe: use it in {@code main} only.
  */
@@ -33,6 +37,14 @@ final class Args {
      * {@code -h}; exits 2 on a positional argument, a repeated option or a missing value.
      */
     static Args parse(String name, String usage, String[] argv) {
+        return parse(name, usage, argv, Set.of());
+    }
+
+    /**
+     * As {@link #parse(String, String, String[])}, where the options in {@code flags} take no value
+     * (a flag given a value with {@code --flag=value} exits 2).
+     */
+    static Args parse(String name, String usage, String[] argv, Set<String> flags) {
         for (String arg : argv) {
             if (arg.equals("--help") || arg.equals("-h")) {
                 System.out.print(usage);
@@ -49,7 +61,12 @@ final class Args {
             String key = arg;
             String value;
             int eq = arg.indexOf('=');
-            if (eq > 0) {
+            if (flags.contains(eq > 0 ? arg.substring(0, eq) : arg)) {
+                if (eq > 0) {
+                    fail(name, "option " + arg.substring(0, eq) + " takes no value");
+                }
+                value = ""; // present, no value
+            } else if (eq > 0) {
                 key = arg.substring(0, eq);
                 value = arg.substring(eq + 1);
             } else if (i + 1 < argv.length) {
@@ -63,6 +80,11 @@ final class Args {
             }
         }
         return new Args(name, options);
+    }
+
+    /** {@return whether the flag {@code option} was given} */
+    boolean flag(String option) {
+        return options.remove(option) != null;
     }
 
     /** {@return the option's value, or {@code fallback} if absent} */

@@ -3,12 +3,15 @@ package dev.loriffm.examples;
 import dev.loriffm.loop.EventLoopGroup;
 import dev.loriffm.tcp.TcpConnection;
 import dev.loriffm.tcp.TcpListener;
+import dev.loriffm.tcp.TlsInfo;
+import dev.loriffm.tls.SslContext;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +36,9 @@ public final class Demo {
               3. a length-prefixed protocol: 20 frames, header and payload in one send
               4. backpressure: 16 MiB flooded into a server that reads in bursts
               5. the HTTP hello server, asked by a plain JDK socket (pipelined, split requests)
+              6. TLS, with a throwaway self-signed certificate made by the openssl command: the
+                 TLS echo server and a TLS client (1 MiB), a client that does not trust the
+                 certificate and is refused, and STARTTLS ping-pong
             and prints what each step did. Exits 0 if every step passed, 1 otherwise.
             """;
     private static final String REQUEST = "GET / HTTP/1.1\r\nHost: demo\r\n\r\n";
@@ -46,7 +52,8 @@ public final class Demo {
 
     public static void main(String[] argv) {
         Args.parse(NAME, USAGE, argv).finish();
-        List<Step> steps = List.of(Demo::echo, Demo::pingPong, Demo::framed, Demo::backpressure, Demo::http);
+        List<Step> steps = List.of(Demo::echo, Demo::pingPong, Demo::framed, Demo::backpressure, Demo::http,
+                Demo::tls);
         System.out.println("lori-ffm demo: every step runs on 127.0.0.1 (ephemeral ports), one process, "
                 + "an EventLoopGroup of 2 loops");
         long start = System.nanoTime();
@@ -170,6 +177,83 @@ public final class Demo {
         } finally {
             listener.close();
         }
+    }
+
+    private static boolean tls(EventLoopGroup group) throws Exception {
+        try (ThrowawayCertificate certificate = ThrowawayCertificate.create();
+             SslContext server = SslContext.server().certificateChain(certificate.certificate(), certificate.key())
+                     .buildOrThrow();
+             SslContext trusting = SslContext.client().trustedCertificates(certificate.certificate()).buildOrThrow();
+             SslContext systemOnly = SslContext.client().systemTrustStore().buildOrThrow()) {
+            System.out.println("TLS: tls-echo-server, echo-client --tls and starttls-ping-pong, using");
+            System.out.println("   " + certificate.describe());
+            EchoServer.Stats stats = new EchoServer.Stats();
+            TcpListener listener = TlsEchoServer.start(group, "127.0.0.1", 0, stats, server, null);
+            boolean echoed;
+            boolean refused;
+            try {
+                int port = listener.localAddress().getPort();
+                System.out.println("   TLS echo server (tls-echo-server) listening on "
+                        + Net.format(listener.localAddress()));
+                echoed = tlsEcho(group, port, trusting);
+                refused = tlsRefused(group, port, systemOnly);
+            } finally {
+                listener.close();
+            }
+            System.out.println("   server: " + stats.connections.sum() + " connections started, "
+                    + stats.failedStarts.sum() + " failed handshakes, " + stats.bytes.sum() + " bytes echoed");
+            int count = 100;
+            StartTlsPingPong.Result result = StartTlsPingPong.run(group, count, server, trusting, "localhost");
+            System.out.println("   STARTTLS (starttls-ping-pong): plaintext greeting and request, then both sides"
+                    + " call startTls:");
+            for (String line : result.exchange()) {
+                System.out.println("     " + line);
+            }
+            System.out.println("   " + result.summary());
+            return echoed && refused && result.ok(count);
+        }
+    }
+
+    /** A TLS echo client trusting the certificate sends 1 MiB; {@return whether it came back intact} */
+    private static boolean tlsEcho(EventLoopGroup group, int port, SslContext trusting) throws Exception {
+        byte[] input = new byte[1 << 20];
+        new Random(8).nextBytes(input);
+        ByteArrayOutputStream output = new ByteArrayOutputStream(input.length);
+        EchoClient.Client client = new EchoClient.Client("localhost:" + port, new ByteArrayInputStream(input), output,
+                trusting, null);
+        long t0 = System.nanoTime();
+        client.connect(group.next(), "localhost", port);
+        int exit = client.exitCode.get(Net.WAIT_SECONDS, TimeUnit.SECONDS);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        TlsInfo info = client.secured.getNow(null);
+        boolean ok = exit == 0 && info != null && Arrays.equals(input, output.toByteArray());
+        System.out.println("   a client (echo-client --tls) trusting that certificate connects to localhost: "
+                + (info == null ? "no TLS session" : info.protocol() + ", " + info.cipher()) + ";");
+        System.out.println("     it sent 1 MiB of random bytes: " + (ok ? "every byte came back, in order"
+                : "FAILED: the echo differs (exit status " + exit + ")") + " (" + ms + " ms, handshake included)");
+        return ok;
+    }
+
+    /** A client trusting only the system store; {@return whether its handshake was refused} */
+    private static boolean tlsRefused(EventLoopGroup group, int port, SslContext systemOnly) throws Exception {
+        ByteArrayOutputStream messages = new ByteArrayOutputStream();
+        EchoClient.Client client = new EchoClient.Client("localhost:" + port, new ByteArrayInputStream(new byte[0]),
+                new ByteArrayOutputStream(), systemOnly, null);
+        client.messages = new PrintStream(messages, true, StandardCharsets.UTF_8);
+        client.connect(group.next(), "localhost", port);
+        int exit = client.exitCode.get(Net.WAIT_SECONDS, TimeUnit.SECONDS);
+        String message = messages.toString(StandardCharsets.UTF_8).strip();
+        int at = message.indexOf("certificate verify failed");
+        boolean refused = exit == 1 && at >= 0;
+        String outcome;
+        if (refused) {
+            int end = message.indexOf(';', at);
+            outcome = "refused, as it must be (" + message.substring(at, end < 0 ? message.length() : end) + ")";
+        } else {
+            outcome = "FAILED: exit status " + exit + (message.isEmpty() ? "" : ", " + message);
+        }
+        System.out.println("   a client trusting only the system store: " + outcome);
+        return refused;
     }
 
     /** {@return whether the next bytes of {@code in} are exactly {@code count} hello responses} */

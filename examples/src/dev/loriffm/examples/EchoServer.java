@@ -9,6 +9,7 @@ import dev.loriffm.tcp.TcpConnection;
 import dev.loriffm.tcp.TcpListener;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
@@ -39,6 +40,8 @@ public final class EchoServer {
         final LongAdder connections = new LongAdder();
         final LongAdder bytes = new LongAdder();
         final LongAdder pauses = new LongAdder();
+        /** Connections that never started: for TLS, failed handshakes. */
+        final LongAdder failedStarts = new LongAdder();
     }
 
     public static void main(String[] argv) throws InterruptedException {
@@ -72,17 +75,25 @@ public final class EchoServer {
     /** Starts an echo listener on {@code host:port}; {@return it, listening} */
     static TcpListener start(EventLoopGroup group, String host, int port, Stats stats)
             throws IOException, InterruptedException {
-        return Net.listen(group, host, port, socket -> new Echo(stats));
+        return Net.listen(group, host, port, socket -> new Echo(NAME, stats, System.err));
     }
 
     /** One connection's echo. Loop-confined. */
     static final class Echo implements ServerLifecycleReceiver {
+        private final String name;
         private final Stats stats;
+        private final PrintStream log;
         // Received bytes that send() refused; sent, in order, once the connection is writeable.
         private final ArrayDeque<byte[]> held = new ArrayDeque<>();
 
-        Echo(Stats stats) {
+        /**
+         * @param name the example's name, for messages
+         * @param log  where to report connections that fail to start, or {@code null} for nowhere
+         */
+        Echo(String name, Stats stats, PrintStream log) {
+            this.name = name;
             this.stats = stats;
+            this.log = log;
         }
 
         @Override
@@ -142,7 +153,13 @@ public final class EchoServer {
 
         @Override
         public void onStartFailure(TcpConnection connection, StartFailure reason) {
-            System.err.println(NAME + ": a connection failed to start: " + reason);
+            stats.failedStarts.increment();
+            if (log == null) {
+                return;
+            }
+            String detail = connection.failureDetail();
+            log.println(name + ": a connection failed to start: " + reason
+                    + (detail.isEmpty() ? "" : " (" + detail + ")"));
         }
     }
 }

@@ -12,11 +12,13 @@ import dev.loriffm.tcp.TcpConnection;
 import dev.loriffm.tcp.TcpListenAuth;
 import dev.loriffm.tcp.TcpListener;
 import dev.loriffm.tcp.TcpServerAuth;
+import dev.loriffm.tls.SslContext;
 
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +58,24 @@ final class Net {
     static TcpListener listen(EventLoopGroup group, String host, int port,
                               Function<AcceptedSocket, ServerLifecycleReceiver> receivers, ReadBufferSize readBuffer)
             throws IOException, InterruptedException {
+        return listen(group, host, port, receivers, readBuffer, null);
+    }
+
+    /**
+     * As {@link #listen(EventLoopGroup, String, int, Function)}, for TLS: every accepted
+     * connection handshakes with {@code tls} (a server context) before its receiver hears
+     * {@code onStarted}. The caller keeps {@code tls} open while the listener runs.
+     */
+    static TcpListener listenTls(EventLoopGroup group, String host, int port, SslContext tls,
+                                 Function<AcceptedSocket, ServerLifecycleReceiver> receivers)
+            throws IOException, InterruptedException {
+        return listen(group, host, port, receivers, ReadBufferSize.DEFAULT, Objects.requireNonNull(tls));
+    }
+
+    private static TcpListener listen(EventLoopGroup group, String host, int port,
+                                      Function<AcceptedSocket, ServerLifecycleReceiver> receivers,
+                                      ReadBufferSize readBuffer, SslContext tls)
+            throws IOException, InterruptedException {
         CompletableFuture<TcpListener> listening = new CompletableFuture<>();
         TcpListener listener = TcpListener.create(LISTEN, group, host, port, new ListenerReceiver() {
             @Override
@@ -70,7 +90,9 @@ final class Net {
 
             @Override
             public TcpConnection onAccept(TcpListener l, AcceptedSocket socket) {
-                return TcpConnection.server(SERVE, socket, receivers.apply(socket), readBuffer);
+                ServerLifecycleReceiver receiver = receivers.apply(socket);
+                return tls == null ? TcpConnection.server(SERVE, socket, receiver, readBuffer)
+                        : TcpConnection.sslServer(SERVE, socket, tls, receiver, readBuffer);
             }
         });
         try {

@@ -1288,6 +1288,13 @@ public final class TcpConnection {
             if (!flow.readable) {
                 return;
             }
+            if (output.hasPending()) {
+                // Before reading more from the socket too: a reply's onSent runs before the next
+                // bytes are read, so startTls from onSent never finds the peer's ClientHello already
+                // read as plaintext.
+                output.deliver();
+                continue;
+            }
             if (readThisTurn >= readBuffer.size()) {
                 scheduleReadAgain();
                 return;

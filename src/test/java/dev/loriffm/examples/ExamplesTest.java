@@ -2,6 +2,7 @@ package dev.loriffm.examples;
 
 import dev.loriffm.testing.FdLeakCheck;
 import dev.loriffm.testing.Project;
+import dev.loriffm.tls.TestCertificates;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,6 +33,7 @@ import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -39,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The runnable examples, run through {@code scripts/example} as a user runs them, against real
  * peers on loopback: the echo client against the echo server, curl and a plain JDK socket against
- * the HTTP server, and the demo.
+ * the HTTP server, the TLS examples against {@code openssl s_client}, curl over HTTPS and each
+ * other (with the certificates of {@link TestCertificates}), and the demo.
  */
 @ExtendWith(FdLeakCheck.class)
 class ExamplesTest {
@@ -73,6 +76,7 @@ class ExamplesTest {
             client.getOutputStream().write(1);
             accepted.getInputStream().read();
         }
+        TestCertificates.dir(); // made with openssl child processes: before FdLeakCheck's snapshot too
         Process process = builder(List.of("demo", "--help")).redirectErrorStream(true).start();
         try {
             process.getOutputStream().close();
@@ -260,12 +264,175 @@ class ExamplesTest {
         Project.Run run = Project.run(Project.root(), START_SECONDS,
                 withTestEnvironment(List.of(Project.root().resolve("scripts/demo").toString())));
         assertEquals(0, run.exitCode(), run.output());
-        assertTrue(run.output().contains("demo: all 5 steps passed"), run.output());
+        assertTrue(run.output().contains("demo: all 6 steps passed"), run.output());
         assertTrue(run.output().contains("every byte came back"), run.output());
         assertTrue(run.output().contains("100 pongs received"), run.output());
         assertTrue(run.output().contains("20 acknowledged"), run.output());
         assertTrue(run.output().contains("byte totals match"), run.output());
         assertTrue(run.output().contains("1 more response"), run.output());
+        assertTrue(run.output().contains("connects to localhost: TLSv1."), run.output());
+        assertTrue(run.output().contains("refused, as it must be (certificate verify failed"), run.output());
+        assertTrue(run.output().contains("100 pongs received over TLS"), run.output());
+    }
+
+    // ------------------------------------------------------------------ TLS
+
+    /** {@code openssl s_client}, verifying the server against the test CA, gets its line echoed over TLS. */
+    @Test
+    void tlsEchoServerEchoesWhatOpenSslClientSends() throws Exception {
+        int port = awaitListening(start("tls-echo-server", "--cert", TestCertificates.serverCertificate().toString(),
+                "--key", TestCertificates.serverKey().toString()));
+        Process client = startTool(sClient(port, List.of()));
+        try (OutputStream stdin = client.getOutputStream()) {
+            stdin.write("ping over tls\n".getBytes(StandardCharsets.US_ASCII));
+            stdin.flush();
+            assertEquals("ping over tls", readLine(client), () -> "s_client's stderr: " + stderr(client));
+        }
+    }
+
+    /**
+     * With {@code --require-client-cert}, s_client presenting the test client certificate gets its
+     * echo, and s_client presenting none is refused (it exits non-zero); the server counts the refusal.
+     */
+    @Test
+    void tlsEchoServerRequiringClientCertificatesRefusesAClientWithout() throws Exception {
+        Process server = start("tls-echo-server", "--cert", TestCertificates.serverCertificate().toString(),
+                "--key", TestCertificates.serverKey().toString(), "--ca", TestCertificates.caCertificate().toString(),
+                "--require-client-cert");
+        int port = awaitListening(server);
+
+        Process withCertificate = startTool(sClient(port, List.of("-cert", TestCertificates.clientCertificate()
+                .toString(), "-key", TestCertificates.clientKey().toString())));
+        OutputStream stdin = withCertificate.getOutputStream();
+        stdin.write("with a certificate\n".getBytes(StandardCharsets.US_ASCII));
+        stdin.flush();
+        assertEquals("with a certificate", readLine(withCertificate), () -> stderr(withCertificate));
+
+        Process without = startTool(sClient(port, List.of()));
+        CompletableFuture<byte[]> output = readAll(without.getInputStream());
+        assertTrue(without.waitFor(WAIT_SECONDS, TimeUnit.SECONDS), "s_client without a certificate was not refused");
+        assertNotEquals(0, without.exitValue(), () -> "s_client without a certificate succeeded: " + stderr(without));
+        assertEquals("", new String(output.get(WAIT_SECONDS, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+        assertTrue(stderr(without).contains("certificate required"), stderr(without));
+
+        server.destroy(); // SIGTERM: the summary follows the last callback
+        assertTrue(server.waitFor(WAIT_SECONDS, TimeUnit.SECONDS), "tls-echo-server ignored SIGTERM");
+        String log = stderr(server);
+        assertTrue(log.contains("peer did not return a certificate"), log);
+        assertTrue(log.contains("stopped after 1 connections") && log.contains("1 failed handshakes"), log);
+    }
+
+    /** echo-client over TLS, trusting the test CA, gets back exactly the 256 KiB it sent. */
+    @Test
+    void tlsEchoClientWithTheCaGetsBackExactlyWhatItSent() throws Exception {
+        int port = awaitListening(start("tls-echo-server", "--cert", TestCertificates.serverCertificate().toString(),
+                "--key", TestCertificates.serverKey().toString()));
+        byte[] input = new byte[256 << 10];
+        new Random(5).nextBytes(input);
+        Process client = start("echo-client", "--tls", "--ca", TestCertificates.caCertificate().toString(),
+                "--port", Integer.toString(port));
+        assertArrayEquals(input, echo(client, input));
+        assertTrue(stderr(client).contains("echo-client: TLSv1.3, TLS_"), stderr(client));
+    }
+
+    /**
+     * {@code --servername} verifies a name other than the address connected to (127.0.0.1): the
+     * certificate's {@code localhost} passes, another name fails with a hostname mismatch.
+     */
+    @Test
+    void tlsEchoClientVerifiesTheServerNameItIsGiven() throws Exception {
+        int port = awaitListening(start("tls-echo-server", "--cert", TestCertificates.serverCertificate().toString(),
+                "--key", TestCertificates.serverKey().toString()));
+        byte[] input = "named localhost\n".getBytes(StandardCharsets.US_ASCII);
+        Process client = start("echo-client", "--tls", "--ca", TestCertificates.caCertificate().toString(),
+                "--servername", "localhost", "--port", Integer.toString(port));
+        assertArrayEquals(input, echo(client, input));
+
+        Process wrong = start("echo-client", "--tls", "--ca", TestCertificates.caCertificate().toString(),
+                "--servername", "wrong.example.test", "--port", Integer.toString(port));
+        assertEquals(0, echo(wrong, input, 1).length, "nothing on stdout");
+        assertTrue(stderr(wrong).contains("hostname mismatch"), stderr(wrong));
+    }
+
+    /** {@code --insecure} talks to a self-signed server nobody trusts, and warns on stderr. */
+    @Test
+    void tlsEchoClientInsecureTalksToASelfSignedServerAndWarns() throws Exception {
+        int port = awaitListening(start("tls-echo-server",
+                "--cert", TestCertificates.selfSignedCertificate().toString(),
+                "--key", TestCertificates.selfSignedKey().toString()));
+        byte[] input = "not verified\n".getBytes(StandardCharsets.US_ASCII);
+        Process client = start("echo-client", "--tls", "--insecure", "--port", Integer.toString(port));
+        assertArrayEquals(input, echo(client, input));
+        assertTrue(stderr(client).contains("WARNING: --insecure"), stderr(client));
+    }
+
+    /** Without {@code --ca} the client trusts the system store, which does not hold the test CA: refused. */
+    @Test
+    void tlsEchoClientWithoutTheCaIsRefusedWithAVerifyMessage() throws Exception {
+        int port = awaitListening(start("tls-echo-server", "--cert", TestCertificates.serverCertificate().toString(),
+                "--key", TestCertificates.serverKey().toString()));
+        Process client = start("echo-client", "--tls", "--port", Integer.toString(port));
+        assertEquals(0, echo(client, "x".getBytes(StandardCharsets.US_ASCII), 1).length, "nothing on stdout");
+        String message = stderr(client);
+        assertTrue(message.contains("cannot connect to 127.0.0.1:" + port), message);
+        assertTrue(message.contains("TLS handshake failed") && message.contains("certificate verify failed"), message);
+        assertTrue(message.contains("unable to get local issuer certificate"), message);
+    }
+
+    /** Certificate problems name the option at fault: exit 1 for a wrong password, 2 for a missing option. */
+    @Test
+    void tlsEchoServerNamesTheOptionAtFault() throws Exception {
+        Project.Run wrongPassword = Project.run(Project.root(), START_SECONDS, command(List.of("tls-echo-server",
+                "--cert", TestCertificates.serverCertificate().toString(),
+                "--key", TestCertificates.encryptedServerKey().toString(), "--key-password", "not the password")));
+        assertEquals(1, wrongPassword.exitCode(), wrongPassword.output());
+        assertTrue(wrongPassword.output().startsWith("tls-echo-server: cannot load --key: wrong password: "),
+                wrongPassword.output());
+        assertTrue(wrongPassword.output().contains("bad decrypt"), wrongPassword.output());
+
+        Project.Run noCertificate = Project.run(Project.root(), START_SECONDS, command(List.of("tls-echo-server")));
+        assertEquals(2, noCertificate.exitCode(), noCertificate.output());
+        assertTrue(noCertificate.output().contains("--cert and --key are required"), noCertificate.output());
+    }
+
+    /** curl over HTTPS, trusting the test CA, gets hello twice on one TLS connection. */
+    @Test
+    void curlGetsHelloTwiceOverOneHttpsConnection() throws Exception {
+        if (!onPath("curl")) {
+            fail("curl is not installed; .ci/run installs it (Debian: apt-get install curl)");
+        }
+        Process server = start("http-hello", "--tls", "--cert", TestCertificates.serverCertificate().toString(),
+                "--key", TestCertificates.serverKey().toString());
+        int port = awaitListening(server);
+        String url = "https://localhost:" + port + "/";
+        Project.Run run = Project.run(Project.root(), WAIT_SECONDS, List.of("curl", "-sS", "--max-time",
+                Long.toString(WAIT_SECONDS), "--cacert", TestCertificates.caCertificate().toString(),
+                "--resolve", "localhost:" + port + ":127.0.0.1", url, url));
+        assertEquals(0, run.exitCode(), run.output());
+        assertEquals(HELLO + HELLO, run.output());
+        server.destroy();
+        assertTrue(server.waitFor(WAIT_SECONDS, TimeUnit.SECONDS), "http-hello ignored SIGTERM");
+        String summary = stderr(server);
+        assertTrue(summary.contains("http-hello: stopped after 1 connections, 2 requests, 0 failed handshakes"),
+                summary);
+    }
+
+    /**
+     * starttls-ping-pong makes a throwaway certificate, upgrades both sides with startTls, plays
+     * ping-pong over TLS, exits 0, and deletes the certificate's folder.
+     */
+    @Test
+    void starttlsPingPongUpgradesAndPlaysOverTls() throws Exception {
+        Project.Run run = Project.run(Project.root(), START_SECONDS, command(List.of("starttls-ping-pong")));
+        assertEquals(0, run.exitCode(), run.output());
+        String out = run.output();
+        assertTrue(out.contains("C: STARTTLS") && out.contains("S: startTls -> STARTED"), out);
+        assertTrue(out.contains("C: TLS ready: TLSv1.3"), out);
+        assertTrue(out.contains("100 pings sent, 100 pongs received over TLS"), out);
+        int at = out.indexOf(" in /");
+        assertTrue(at > 0, "the output names the throwaway folder: " + out);
+        Path folder = Path.of(out.substring(at + 4, out.indexOf(' ', at + 4)));
+        assertFalse(Files.exists(folder), folder + " is deleted on exit");
     }
 
     // ------------------------------------------------------------------ helpers
@@ -277,6 +444,60 @@ class ExamplesTest {
         processes.add(process);
         stderrFiles.add(errors);
         return process;
+    }
+
+    /** Starts {@code command} with stderr to a file; {@link #stopEveryProcess} ends it. */
+    private Process startTool(List<String> command) throws IOException {
+        Path errors = Files.createTempFile(temp, command.get(0), ".stderr");
+        Process process = new ProcessBuilder(command).redirectError(errors.toFile()).start();
+        processes.add(process);
+        stderrFiles.add(errors);
+        return process;
+    }
+
+    /** {@return {@code openssl s_client} to 127.0.0.1:port verifying the server as localhost, plus {@code more}} */
+    private static List<String> sClient(int port, List<String> more) {
+        List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port,
+                "-servername", "localhost", "-verify_return_error", "-CAfile",
+                TestCertificates.caCertificate().toString(), "-quiet"));
+        command.addAll(more);
+        return command;
+    }
+
+    /** {@return the next line {@code process} writes to stdout, waiting at most {@link #WAIT_SECONDS}} */
+    private static String readLine(Process process) throws Exception {
+        BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8));
+        CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+            try {
+                return lines.readLine();
+            } catch (IOException e) {
+                return "(stdout unreadable: " + e + ")";
+            }
+        });
+        try {
+            return line.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            return "(no line within " + WAIT_SECONDS + " s)";
+        }
+    }
+
+    /** Writes {@code input} to an echo-client and closes its stdin; {@return its stdout} once it exited 0. */
+    private byte[] echo(Process client, byte[] input) throws Exception {
+        return echo(client, input, 0);
+    }
+
+    /** As {@link #echo(Process, byte[])}, expecting exit status {@code exitCode}. */
+    private byte[] echo(Process client, byte[] input, int exitCode) throws Exception {
+        CompletableFuture<byte[]> output = readAll(client.getInputStream());
+        try (OutputStream stdin = client.getOutputStream()) {
+            stdin.write(input);
+        } catch (IOException exitedEarly) {
+            // A client that fails its handshake may exit before reading stdin: the exit status tells.
+        }
+        assertTrue(client.waitFor(START_SECONDS, TimeUnit.SECONDS), "echo-client did not finish");
+        assertEquals(exitCode, client.exitValue(), () -> "echo-client's stderr: " + stderr(client));
+        return output.get(WAIT_SECONDS, TimeUnit.SECONDS);
     }
 
     private String stderr(Process process) {
