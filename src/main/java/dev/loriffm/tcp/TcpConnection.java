@@ -1311,6 +1311,8 @@ public final class TcpConnection {
             } else {
                 if (n < 0) {
                     failureDetail = "recv: " + Errno.describe((int) -n);
+                } else if (state.handshaking()) {
+                    failureDetail = "TLS handshake: the peer closed the connection";
                 }
                 // n == 0: the peer closed; lori does not support half-open connections.
                 state.hardClose(this, CloseCause.UNSPECIFIED);
