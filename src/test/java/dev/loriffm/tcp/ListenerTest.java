@@ -93,7 +93,9 @@ class ListenerTest {
     @Test
     void unresolvableHostReportsTheResolveFailure() throws Exception {
         CompletableFuture<ListenFailure> failure = new CompletableFuture<>();
-        TcpListener.create(Loopback.LISTEN, group, "no-such-host.invalid", 0, new ListenerReceiver() {
+        // A 64-character label cannot be encoded as a DNS query, so the resolver fails at once
+        // without sending anything off this machine.
+        TcpListener.create(Loopback.LISTEN, group, "x".repeat(64) + ".invalid", 0, new ListenerReceiver() {
             @Override
             public void onListenFailure(TcpListener l, ListenFailure f) {
                 failure.complete(f);
