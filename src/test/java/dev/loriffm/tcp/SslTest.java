@@ -1,12 +1,6 @@
 package dev.loriffm.tcp;
 
-import dev.loriffm.loop.EventLoopGroup;
 import dev.loriffm.testing.FdLeakCheck;
-import dev.loriffm.tls.SslContext;
-import dev.loriffm.tls.TestCertificates;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -29,32 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * off; ours verify the server against the test CA, which the handshakes here satisfy.
  */
 @ExtendWith(FdLeakCheck.class)
-class SslTest {
-    private EventLoopGroup group;
-    private SslContext serverContext;
-    private SslContext clientContext;
+class SslTest extends TlsFixture {
 
-    @BeforeAll
-    static void warmUp() throws Exception {
-        JdkPeer.warmUp();
-        TestCertificates.dir();
-    }
-
-    @BeforeEach
-    void start() {
-        group = EventLoopGroup.create(2);
-        serverContext = SslContext.server()
-                .certificateChain(TestCertificates.serverCertificate(), TestCertificates.serverKey())
-                .buildOrThrow();
-        clientContext = SslContext.client().trustedCertificates(TestCertificates.caCertificate()).buildOrThrow();
-    }
-
-    @AfterEach
-    void stop() {
-        group.close();
-        serverContext.close();
-        clientContext.close();
-    }
 
     /** A {@link Recorder} that also frames received data at {@code frame} bytes from the start (0: streaming). */
     static class Framed extends Recorder {

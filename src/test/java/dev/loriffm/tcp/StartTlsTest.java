@@ -1,12 +1,6 @@
 package dev.loriffm.tcp;
 
-import dev.loriffm.loop.EventLoopGroup;
 import dev.loriffm.testing.FdLeakCheck;
-import dev.loriffm.tls.SslContext;
-import dev.loriffm.tls.TestCertificates;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -26,32 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * "STARTTLS", the server answers "OK" and upgrades, the client upgrades on the "OK".
  */
 @ExtendWith(FdLeakCheck.class)
-class StartTlsTest {
-    private EventLoopGroup group;
-    private SslContext serverContext;
-    private SslContext clientContext;
+class StartTlsTest extends TlsFixture {
 
-    @BeforeAll
-    static void warmUp() throws Exception {
-        JdkPeer.warmUp();
-        TestCertificates.dir();
-    }
-
-    @BeforeEach
-    void start() {
-        group = EventLoopGroup.create(2);
-        serverContext = SslContext.server()
-                .certificateChain(TestCertificates.serverCertificate(), TestCertificates.serverKey())
-                .buildOrThrow();
-        clientContext = SslContext.client().trustedCertificates(TestCertificates.caCertificate()).buildOrThrow();
-    }
-
-    @AfterEach
-    void stop() {
-        group.close();
-        serverContext.close();
-        clientContext.close();
-    }
 
     /** A {@link Recorder} that also records the TLS and timer callbacks; {@code onSent} is not recorded. */
     static class TlsRecorder extends Recorder {

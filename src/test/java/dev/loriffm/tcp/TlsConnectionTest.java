@@ -1,13 +1,9 @@
 package dev.loriffm.tcp;
 
-import dev.loriffm.loop.EventLoopGroup;
 import dev.loriffm.testing.FdLeakCheck;
 import dev.loriffm.testing.Project;
 import dev.loriffm.tls.SslContext;
 import dev.loriffm.tls.TestCertificates;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -27,32 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** TLS connections over loopback: our client and server, and real OpenSSL peers on either side. */
 @ExtendWith(FdLeakCheck.class)
-class TlsConnectionTest {
-    private EventLoopGroup group;
-    private SslContext serverContext;
-    private SslContext clientContext;
+class TlsConnectionTest extends TlsFixture {
 
-    @BeforeAll
-    static void warmUp() throws Exception {
-        JdkPeer.warmUp();
-        TestCertificates.dir();
-    }
-
-    @BeforeEach
-    void start() {
-        group = EventLoopGroup.create(2);
-        serverContext = SslContext.server()
-                .certificateChain(TestCertificates.serverCertificate(), TestCertificates.serverKey())
-                .buildOrThrow();
-        clientContext = SslContext.client().trustedCertificates(TestCertificates.caCertificate()).buildOrThrow();
-    }
-
-    @AfterEach
-    void stop() {
-        group.close();
-        serverContext.close();
-        clientContext.close();
-    }
 
     /** A TLS echo server: echoes every received byte over TLS. */
     private Loopback.Started tlsEchoServer() throws Exception {

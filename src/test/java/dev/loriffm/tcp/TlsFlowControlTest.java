@@ -1,12 +1,6 @@
 package dev.loriffm.tcp;
 
-import dev.loriffm.loop.EventLoopGroup;
 import dev.loriffm.testing.FdLeakCheck;
-import dev.loriffm.tls.SslContext;
-import dev.loriffm.tls.TestCertificates;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -34,34 +28,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * is closed (after which nothing may be delivered at all).
  */
 @ExtendWith(FdLeakCheck.class)
-class TlsFlowControlTest {
+class TlsFlowControlTest extends TlsFixture {
     private final BlockingQueue<String> server = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> client = new LinkedBlockingQueue<>();
-    private EventLoopGroup group;
-    private SslContext serverContext;
-    private SslContext clientContext;
 
-    @BeforeAll
-    static void warmUp() throws Exception {
-        JdkPeer.warmUp();
-        TestCertificates.dir();
-    }
-
-    @BeforeEach
-    void start() {
-        group = EventLoopGroup.create(2);
-        serverContext = SslContext.server()
-                .certificateChain(TestCertificates.serverCertificate(), TestCertificates.serverKey())
-                .buildOrThrow();
-        clientContext = SslContext.client().trustedCertificates(TestCertificates.caCertificate()).buildOrThrow();
-    }
-
-    @AfterEach
-    void stop() {
-        group.close();
-        serverContext.close();
-        clientContext.close();
-    }
 
     /**
      * Port of lori _TestSSLMute (regression for lori#313: TLS ignored {@code mute()}): five

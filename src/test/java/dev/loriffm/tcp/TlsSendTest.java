@@ -1,12 +1,6 @@
 package dev.loriffm.tcp;
 
-import dev.loriffm.loop.EventLoopGroup;
 import dev.loriffm.testing.FdLeakCheck;
-import dev.loriffm.tls.SslContext;
-import dev.loriffm.tls.TestCertificates;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -46,38 +40,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * our API, like lori's, sets socket options only on connected sockets.
  */
 @ExtendWith(FdLeakCheck.class)
-class TlsSendTest {
+class TlsSendTest extends TlsFixture {
     /** lori's large payload. */
     private static final byte[] LARGE = filled(256_000);
     /** The three small sends lori makes first: the stream the reader expects starts with them. */
     private static final List<String> SMALL = List.of("t1", "t2", "t3");
     private static final int MAX_FLOOD_SENDS = 256;
 
-    private EventLoopGroup group;
-    private SslContext serverContext;
-    private SslContext clientContext;
 
-    @BeforeAll
-    static void warmUp() throws Exception {
-        JdkPeer.warmUp();
-        TestCertificates.dir();
-    }
-
-    @BeforeEach
-    void start() {
-        group = EventLoopGroup.create(2);
-        serverContext = SslContext.server()
-                .certificateChain(TestCertificates.serverCertificate(), TestCertificates.serverKey())
-                .buildOrThrow();
-        clientContext = SslContext.client().trustedCertificates(TestCertificates.caCertificate()).buildOrThrow();
-    }
-
-    @AfterEach
-    void stop() {
-        group.close();
-        serverContext.close();
-        clientContext.close();
-    }
 
     /**
      * Port of lori _TestSendSSLPerTokenCompletion: three small TLS sends, a flood that leaves the

@@ -4,12 +4,7 @@ import dev.loriffm.internal.reactor.Reactor;
 import dev.loriffm.loop.EventLoop;
 import dev.loriffm.loop.EventLoopGroup;
 import dev.loriffm.testing.FdLeakCheck;
-import dev.loriffm.tls.SslContext;
-import dev.loriffm.tls.TestCertificates;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -44,34 +39,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Where a timer races the checkpoint on a slow machine, the check can only become vacuous.
  */
 @ExtendWith(FdLeakCheck.class)
-class TlsTimersTest {
+class TlsTimersTest extends TlsFixture {
     private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> serverEvents = new LinkedBlockingQueue<>();
-    private EventLoopGroup group;
-    private SslContext serverContext;
-    private SslContext clientContext;
 
-    @BeforeAll
-    static void warmUp() throws Exception {
-        JdkPeer.warmUp();
-        TestCertificates.dir();
-    }
-
-    @BeforeEach
-    void start() {
-        group = EventLoopGroup.create(2);
-        serverContext = SslContext.server()
-                .certificateChain(TestCertificates.serverCertificate(), TestCertificates.serverKey())
-                .buildOrThrow();
-        clientContext = SslContext.client().trustedCertificates(TestCertificates.caCertificate()).buildOrThrow();
-    }
-
-    @AfterEach
-    void stop() {
-        group.close();
-        serverContext.close();
-        clientContext.close();
-    }
 
     // ------------------------------------------------------------------ idle timeout
 
