@@ -50,15 +50,6 @@ final class ReadBuffer {
         return minimum;
     }
 
-    int until() {
-        return until;
-    }
-
-    /** {@return the bytes of the current allocation, 0 when not allocated} */
-    long capacity() {
-        return memory == null ? 0 : memory.byteSize();
-    }
-
     /** {@return the free bytes behind the unprocessed data, before any compaction} */
     long freeTail() {
         return memory == null ? 0 : memory.byteSize() - end;

@@ -84,17 +84,9 @@ final class TlsChannel {
         return channel;
     }
 
-    boolean isClient() {
-        return session.isClient();
-    }
-
     /** {@return 0 when the handshake is complete, else an {@link SslSession} code} */
     int handshake() {
         return session.handshake(loop.scratch());
-    }
-
-    boolean handshakeDone() {
-        return session.handshakeDone();
     }
 
     /** Decrypts into {@code into}. {@return bytes, or an {@link SslSession} code} */
@@ -180,10 +172,6 @@ final class TlsChannel {
         closeNotifySent = true;
         session.closeNotify(loop.scratch());
         return true;
-    }
-
-    boolean closeNotifySent() {
-        return closeNotifySent;
     }
 
     /** The peer's close_notify arrived: later ciphertext is no longer decrypted. */

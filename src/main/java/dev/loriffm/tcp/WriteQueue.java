@@ -72,11 +72,6 @@ final class WriteQueue {
         return buffers.isEmpty();
     }
 
-    /** {@return the number of bytes waiting to be written} */
-    long pendingBytes() {
-        return accepted - written;
-    }
-
     /**
      * {@return the oldest token whose bytes are all written (removed), or null} When the last
      * token completes with no bytes left, the counters restart from zero.

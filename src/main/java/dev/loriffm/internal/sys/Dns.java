@@ -8,7 +8,6 @@ import dev.loriffm.internal.bindings.sockaddr_storage;
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -119,9 +118,7 @@ public final class Dns {
             int code = net_h.getaddrinfo(capture, arena.allocateFrom(host), arena.allocateFrom(Integer.toString(port)),
                     hints, result);
             if (code != 0) {
-                int errno = capture.get(ValueLayout.JAVA_INT,
-                        Linker.Option.captureStateLayout().byteOffset(
-                                java.lang.foreign.MemoryLayout.PathElement.groupElement("errno")));
+                int errno = NativeScratch.errnoIn(capture);
                 return failed(code, errno);
             }
             MemorySegment list = result.get(net_h.C_POINTER, 0);

@@ -65,6 +65,11 @@ public final class NativeScratch implements AutoCloseable {
      * Read it straight after the call, before any other downcall on this thread.
      */
     int errno() {
+        return errnoIn(capture);
+    }
+
+    /** {@return the errno recorded in a capture segment of {@link Linker.Option#captureStateLayout()}} */
+    static int errnoIn(MemorySegment capture) {
         return capture.get(ValueLayout.JAVA_INT, ERRNO_OFFSET);
     }
 

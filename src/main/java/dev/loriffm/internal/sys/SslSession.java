@@ -37,14 +37,12 @@ public final class SslSession implements AutoCloseable {
     private MemorySegment ssl;
     private final MemorySegment rbio;
     private final MemorySegment wbio;
-    private final boolean client;
     private List<OpenSsl.SslError> lastErrors = List.of();
 
-    private SslSession(MemorySegment ssl, MemorySegment rbio, MemorySegment wbio, boolean client) {
+    private SslSession(MemorySegment ssl, MemorySegment rbio, MemorySegment wbio) {
         this.ssl = ssl;
         this.rbio = rbio;
         this.wbio = wbio;
-        this.client = client;
     }
 
     /**
@@ -80,7 +78,7 @@ public final class SslSession implements AutoCloseable {
         } else {
             openssl_h.SSL_set_accept_state(ssl);
         }
-        return new SslSession(ssl, rbio, wbio, client);
+        return new SslSession(ssl, rbio, wbio);
     }
 
     /**
@@ -106,7 +104,7 @@ public final class SslSession implements AutoCloseable {
         } else {
             openssl_h.SSL_set_accept_state(ssl);
         }
-        return new SslSession(ssl, MemorySegment.NULL, MemorySegment.NULL, client);
+        return new SslSession(ssl, MemorySegment.NULL, MemorySegment.NULL);
     }
 
     /**
@@ -153,11 +151,6 @@ public final class SslSession implements AutoCloseable {
         } catch (IllegalArgumentException notAnAddress) {
             return false;
         }
-    }
-
-    /** {@return whether the handshake has completed} */
-    public boolean handshakeDone() {
-        return openssl_h.SSL_is_init_finished(ssl) == 1;
     }
 
     /**
@@ -332,11 +325,6 @@ public final class SslSession implements AutoCloseable {
     /** {@return whether the session was resumed rather than fully negotiated} */
     public boolean resumed() {
         return openssl_h.SSL_session_reused(ssl) == 1;
-    }
-
-    /** {@return whether this is the client side} */
-    public boolean isClient() {
-        return client;
     }
 
     /** Frees the session and its BIOs. Idempotent. */
