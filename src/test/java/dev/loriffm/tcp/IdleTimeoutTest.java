@@ -1,18 +1,11 @@
 package dev.loriffm.tcp;
 
 import dev.loriffm.internal.reactor.Reactor;
-import dev.loriffm.loop.EventLoopGroup;
-import dev.loriffm.testing.FdLeakCheck;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -26,20 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * strictly after any earlier deadline. "Activity postpones the timeout" is shown the same way: the
  * marker's deadline falls between the deadline the timeout had and the one activity gave it.
  */
-@ExtendWith(FdLeakCheck.class)
-class IdleTimeoutTest {
-    private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
-    private EventLoopGroup group;
-
-    @BeforeEach
-    void start() {
-        group = EventLoopGroup.create(2);
-    }
-
-    @AfterEach
-    void stop() {
-        group.close();
-    }
+class IdleTimeoutTest extends LoopbackScenario {
 
     /** Port of lori _TestIdleTimeout: with no traffic at all, the idle timeout fires on an open connection. */
     @Test
@@ -376,52 +356,5 @@ class IdleTimeoutTest {
 
     private static IdleTimeout idle(long millis) {
         return new IdleTimeout(millis);
-    }
-
-    private static TimerDuration ms(long millis) {
-        return new TimerDuration(millis);
-    }
-
-    private static Reactor reactor(TcpConnection c) {
-        return (Reactor) c.loop();
-    }
-
-    private void record(String event) {
-        events.add(event);
-    }
-
-    private String next() throws InterruptedException {
-        return Loopback.poll(events);
-    }
-
-    /** Takes the next events, in order, and checks each is the expected one. */
-    private void expect(String... expected) throws InterruptedException {
-        for (String e : expected) {
-            assertEquals(e, next());
-        }
-    }
-
-    private int serve(ServerLifecycleReceiver receiver) throws Exception {
-        return Loopback.listen(group, socket -> receiver).address().getPort();
-    }
-
-    private void connect(int port, ClientLifecycleReceiver receiver) {
-        TcpConnection.client(Loopback.CONNECT, group.next(), "127.0.0.1", port, receiver);
-    }
-
-    /** A server connection that records a start failure (one accepted connection per test). */
-    private class Server implements ServerLifecycleReceiver {
-        @Override
-        public void onStartFailure(TcpConnection c, StartFailure reason) {
-            record("start failure " + reason);
-        }
-    }
-
-    /** A client that connects and does nothing else, recording a connection failure. */
-    private class SilentClient implements ClientLifecycleReceiver {
-        @Override
-        public void onConnectionFailure(TcpConnection c, ConnectionFailure reason) {
-            record("connection failure " + reason + " " + c.failureDetail());
-        }
     }
 }

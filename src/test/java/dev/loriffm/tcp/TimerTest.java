@@ -2,17 +2,10 @@ package dev.loriffm.tcp;
 
 import dev.loriffm.internal.reactor.Reactor;
 import dev.loriffm.loop.EventLoop;
-import dev.loriffm.loop.EventLoopGroup;
-import dev.loriffm.testing.FdLeakCheck;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,20 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * checked against a later marker on the same loop's timer heap (a longer timer), which fires
  * strictly after any earlier deadline: the events then arrive in a fixed order or the test fails.
  */
-@ExtendWith(FdLeakCheck.class)
-class TimerTest {
-    private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
-    private EventLoopGroup group;
-
-    @BeforeEach
-    void start() {
-        group = EventLoopGroup.create(2);
-    }
-
-    @AfterEach
-    void stop() {
-        group.close();
-    }
+class TimerTest extends LoopbackScenario {
 
     /** Port of lori _TestTimerFires: the timer fires once, with the token {@code setTimer} returned. */
     @Test
@@ -152,7 +132,7 @@ class TimerTest {
             }
         });
         expect("first ping, set token 1");
-        String fired = Loopback.poll(events);
+        String fired = next();
         assertTrue(fired.startsWith("timer after pings: "), fired);
         int pings = Integer.parseInt(fired.substring("timer after pings: ".length()));
         assertTrue(pings >= 2, "the timer fired while pings kept arriving (" + pings + " since it was set)");
@@ -513,53 +493,10 @@ class TimerTest {
 
     // ------------------------------------------------------------------ helpers
 
-    private static TimerDuration ms(long millis) {
-        return new TimerDuration(millis);
-    }
-
-    private static Reactor reactor(TcpConnection c) {
-        return (Reactor) c.loop();
-    }
-
     private static String describe(SetTimerResult result) {
         return switch (result) {
             case TimerToken token -> "token " + token.id();
             case SetTimerError error -> error.name();
         };
-    }
-
-    private void record(String event) {
-        events.add(event);
-    }
-
-    /** Takes the next events, in order, and checks each is the expected one. */
-    private void expect(String... expected) throws InterruptedException {
-        for (String e : expected) {
-            assertEquals(e, Loopback.poll(events));
-        }
-    }
-
-    private int serve(ServerLifecycleReceiver receiver) throws Exception {
-        return Loopback.listen(group, socket -> receiver).address().getPort();
-    }
-
-    private void connect(int port, ClientLifecycleReceiver receiver) {
-        TcpConnection.client(Loopback.CONNECT, group.next(), "127.0.0.1", port, receiver);
-    }
-
-    /** A server connection that records a start failure (one accepted connection per test). */
-    private class Server implements ServerLifecycleReceiver {
-        @Override
-        public void onStartFailure(TcpConnection c, StartFailure reason) {
-            record("start failure " + reason);
-        }
-    }
-
-    /** A client that connects and does nothing else, recording a connection failure. */
-    private class SilentClient implements ClientLifecycleReceiver {
-        @Override
-        public void onConnectionFailure(TcpConnection c, ConnectionFailure reason) {
-            record("connection failure " + reason + " " + c.failureDetail());
-        }
     }
 }
