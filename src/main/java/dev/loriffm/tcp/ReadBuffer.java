@@ -21,6 +21,13 @@ import java.util.List;
 final class ReadBuffer {
     private Arena arena;
     private MemorySegment memory;
+    // memory.asReadOnly(), made once per allocation: a delivered message is one slice of it
+    // rather than a slice and then a read-only view (one segment object per message, not two).
+    private MemorySegment readOnly;
+    // The last window handed out and where it starts; reused while the window is unchanged (the
+    // common case: an emptied buffer receives into all of it again), so a read allocates nothing.
+    private MemorySegment window;
+    private long windowStart = -1;
     // Unprocessed bytes are [start, end) of memory.
     private long start;
     private long end;
@@ -39,7 +46,14 @@ final class ReadBuffer {
     /** Allocates the memory; called on the loop thread when the connection initialises. */
     void allocate() {
         arena = Arena.ofConfined();
-        memory = arena.allocate(size);
+        use(arena.allocate(size));
+    }
+
+    private void use(MemorySegment allocated) {
+        memory = allocated;
+        readOnly = allocated.asReadOnly();
+        window = null;
+        windowStart = -1;
     }
 
     int size() {
@@ -116,7 +130,7 @@ final class ReadBuffer {
             return null;
         }
         long take = until == 0 ? end - start : until;
-        MemorySegment message = memory.asSlice(start, take).asReadOnly();
+        MemorySegment message = readOnly.asSlice(start, take);
         start += take;
         return message;
     }
@@ -141,7 +155,11 @@ final class ReadBuffer {
             end -= start;
             start = 0;
         }
-        return memory.asSlice(end, memory.byteSize() - end);
+        if (windowStart != end) {
+            window = memory.asSlice(end, memory.byteSize() - end);
+            windowStart = end;
+        }
+        return window;
     }
 
     /** Records {@code n} bytes received into the last {@link #window()}. */
@@ -165,7 +183,7 @@ final class ReadBuffer {
         MemorySegment.copy(memory, start, grown, 0, used);
         retire(arena);
         arena = next;
-        memory = grown;
+        use(grown);
         start = 0;
         end = used;
     }
@@ -184,6 +202,9 @@ final class ReadBuffer {
             retire(arena);
             arena = null;
             memory = null;
+            readOnly = null;
+            window = null;
+            windowStart = -1;
             start = 0;
             end = 0;
         }

@@ -1198,7 +1198,7 @@ public final class TcpConnection {
     }
 
     private void assertInLoop(String method) {
-        loop.assertInLoop("TcpConnection." + method);
+        loop.assertInLoop("TcpConnection.", method);
     }
 
     // ------------------------------------------------------------------ I/O
@@ -1218,6 +1218,9 @@ public final class TcpConnection {
         }
         if (!state.reads()) {
             return;
+        }
+        if ((events & (Epoll.EPOLLRDHUP | Epoll.EPOLLHUP | Epoll.EPOLLERR)) != 0) {
+            flow.hangup = true;
         }
         if ((events & (Epoll.EPOLLIN | Epoll.EPOLLRDHUP | Epoll.EPOLLHUP | Epoll.EPOLLERR)) != 0) {
             flow.readable = true;
@@ -1299,10 +1302,14 @@ public final class TcpConnection {
                 scheduleReadAgain();
                 return;
             }
+            long requested = tls != null ? tls.receiveCapacity() : 0;
             long n = tls != null ? tls.receive(backend, fd) : receivePlaintext();
             if (n > 0) {
                 readThisTurn += n;
                 timers.touch();
+                if (tls != null) {
+                    drainedBy(n, requested);
+                }
             } else if (n == -Errno.EAGAIN) {
                 flow.readable = false;
                 return;
@@ -1332,8 +1339,22 @@ public final class TcpConnection {
         long n = backend.receive(loop, fd, window);
         if (n > 0) {
             readBuffer.filled(n);
+            drainedBy(n, window.byteSize());
         }
         return n;
+    }
+
+    /**
+     * A read that returned fewer bytes than asked for emptied the socket's receive queue: with
+     * edge-triggered epoll, bytes arriving later raise a new event, so the read that would only
+     * say EAGAIN is skipped (one system call less per message, as Netty's epoll transport does).
+     * Not once the peer's FIN or an error was reported: that edge is already spent, and the loop
+     * must read on until it sees the end of the stream.
+     */
+    private void drainedBy(long received, long requested) {
+        if (received < requested && !flow.hangup) {
+            flow.readable = false;
+        }
     }
 
     /**

@@ -94,11 +94,17 @@ final class TlsChannel {
         return session.read(loop.scratch(), into);
     }
 
+    /** {@return how many ciphertext bytes one {@link #receive} asks the socket for} */
+    long receiveCapacity() {
+        return ciphertextIn.byteSize();
+    }
+
     /**
      * Reads ciphertext from the socket and hands it to the session.
      *
      * @return bytes read, 0 at end of stream, or {@code -errno}
      */
+
     long receive(TcpBackend backend, int fd) {
         long n = backend.receive(loop, fd, ciphertextIn);
         if (n > 0 && !closeNotifyReceived && session.feed(ciphertextIn.asSlice(0, n)) < 0) {

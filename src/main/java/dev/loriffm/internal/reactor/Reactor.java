@@ -150,8 +150,16 @@ public final class Reactor implements EventLoop {
      * @throws IllegalStateException on any other thread
      */
     public void assertInLoop(String what) {
+        assertInLoop("", what);
+    }
+
+    /**
+     * As {@link #assertInLoop(String)} for {@code owner + what}; the two parts are joined only when
+     * the check fails, so the check allocates nothing on the hot path (every {@code send} runs it).
+     */
+    public void assertInLoop(String owner, String what) {
         if (Thread.currentThread() != thread) {
-            throw new IllegalStateException(what + " must be called on its event loop thread " + name
+            throw new IllegalStateException(owner + what + " must be called on its event loop thread " + name
                     + ", not on " + Thread.currentThread().getName()
                     + "; use execute(Runnable) to run code there");
         }
