@@ -663,12 +663,17 @@ public final class TcpConnection {
         return accept();
     }
 
-    /** Mints the token before writing, so the caller holds it before any callback (lori#346). */
+    /**
+     * Numbers the send before writing it. Its {@code onSent} is deferred (OutputEvents), so the
+     * caller holds the token before any callback about it (lori#346).
+     */
     private SendToken accept() {
-        SendToken token = new SendToken(nextTokenId++);
-        writes.addToken(token);
+        long id = nextTokenId++;
+        writes.addToken(id);
         flush();
-        return token;
+        // Created last and kept nowhere: when the caller only inspects the result (the usual
+        // case), the JIT's escape analysis removes the allocation.
+        return new SendToken(id);
     }
 
     /**
@@ -1495,8 +1500,8 @@ public final class TcpConnection {
     }
 
     private void completeTokens() {
-        SendToken token;
-        while ((token = writes.pollCompleted()) != null) {
+        long token;
+        while ((token = writes.pollCompleted()) != 0) {
             output.sent(token);
         }
     }

@@ -7,7 +7,6 @@ import dev.loriffm.internal.sys.NativeScratch;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -28,8 +27,9 @@ final class WriteQueue {
     // written >= its completion offset.
     private long accepted;
     private long written;
-    // FIFO of tokens and their completion offsets, as a ring of parallel arrays.
-    private SendToken[] tokens = new SendToken[16];
+    // FIFO of token ids and their completion offsets, as a ring of parallel arrays. Ids, not
+    // SendToken objects: the queue then allocates nothing per send (see TcpConnection.accept).
+    private long[] tokens = new long[16];
     private long[] offsets = new long[16];
     private int tokenHead;
     private int tokenCount;
@@ -43,20 +43,20 @@ final class WriteQueue {
         }
     }
 
-    /** Records {@code token} as complete once every byte added so far is written. */
-    void addToken(SendToken token) {
+    /** Records token {@code id} (positive) as complete once every byte added so far is written. */
+    void addToken(long id) {
         if (tokenCount == tokens.length) {
             grow();
         }
         int slot = (tokenHead + tokenCount) & (tokens.length - 1);
-        tokens[slot] = token;
+        tokens[slot] = id;
         offsets[slot] = accepted;
         tokenCount++;
     }
 
     private void grow() {
         int n = tokens.length;
-        SendToken[] t = new SendToken[n * 2];
+        long[] t = new long[n * 2];
         long[] o = new long[n * 2];
         for (int i = 0; i < tokenCount; i++) {
             t[i] = tokens[(tokenHead + i) & (n - 1)];
@@ -73,15 +73,14 @@ final class WriteQueue {
     }
 
     /**
-     * {@return the oldest token whose bytes are all written (removed), or null} When the last
-     * token completes with no bytes left, the counters restart from zero.
+     * {@return the id of the oldest token whose bytes are all written (removed), or 0 if none}
+     * When the last token completes with no bytes left, the counters restart from zero.
      */
-    SendToken pollCompleted() {
+    long pollCompleted() {
         if (tokenCount == 0 || offsets[tokenHead] > written) {
-            return null;
+            return 0;
         }
-        SendToken token = tokens[tokenHead];
-        tokens[tokenHead] = null;
+        long token = tokens[tokenHead];
         tokenHead = (tokenHead + 1) & (tokens.length - 1);
         tokenCount--;
         if (tokenCount == 0 && buffers.isEmpty()) {
@@ -96,9 +95,8 @@ final class WriteQueue {
         List<SendToken> unsent = new ArrayList<>(tokenCount);
         for (int i = 0; i < tokenCount; i++) {
             int slot = (tokenHead + i) & (tokens.length - 1);
-            unsent.add(tokens[slot]);
+            unsent.add(new SendToken(tokens[slot]));
         }
-        Arrays.fill(tokens, null);
         tokenHead = 0;
         tokenCount = 0;
         buffers.clear();
