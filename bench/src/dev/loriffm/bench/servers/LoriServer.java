@@ -169,17 +169,13 @@ public final class LoriServer {
 
         @Override
         public void onReceived(TcpConnection connection, MemorySegment data) {
-            // The slice is valid only during this callback and send() holds its buffer until
-            // onSent: send a copy.
-            byte[] copy = data.toArray(ValueLayout.JAVA_BYTE);
-            if (!held.isEmpty()) {
-                held.addLast(copy);
+            // sendCopy writes straight from the slice and copies only what the kernel does not
+            // take, so the slice may go once this returns: no copy while the client keeps up.
+            if (held.isEmpty() && connection.sendCopy(data) != SendError.NOT_WRITEABLE) {
                 return;
             }
-            if (connection.send(copy) == SendError.NOT_WRITEABLE) {
-                held.addLast(copy);
-                connection.mute();
-            }
+            held.addLast(data.toArray(ValueLayout.JAVA_BYTE));
+            connection.mute();
         }
 
         @Override

@@ -579,6 +579,38 @@ public final class TcpConnection {
     }
 
     /**
+     * Sends the bytes of {@code data} without keeping a reference to it: what the kernel takes at
+     * once is written straight from {@code data}, and only what it does not take is copied (to the
+     * heap) and queued. The caller may therefore reuse or free {@code data} as soon as this returns,
+     * which makes it the way to echo or forward the slice {@code onReceived} was given: while the
+     * peer keeps up, nothing is copied or allocated. With TLS the plaintext is always encrypted
+     * into the session at once, so nothing is kept either.
+     *
+     * @return the token of the accepted send, or {@link SendError#NOT_CONNECTED} /
+     *         {@link SendError#NOT_WRITEABLE} (then nothing was sent or copied)
+     * @throws IllegalStateException if not called on the loop thread, or if {@code data}'s arena
+     *                               is already closed
+     */
+    public SendResult sendCopy(MemorySegment data) {
+        assertInLoop("sendCopy");
+        if (!state.sendsAllowed()) {
+            return SendError.NOT_CONNECTED;
+        }
+        if (flow.throttled) {
+            return SendError.NOT_WRITEABLE;
+        }
+        if (tls != null) {
+            return encryptAndAccept(data);
+        }
+        writes.add(data);
+        long id = nextTokenId++;
+        writes.addToken(id);
+        flush();
+        writes.detach(data);
+        return new SendToken(id);
+    }
+
+    /**
      * Sends {@code text} encoded as UTF-8.
      *
      * @return the token of the accepted send, or the reason it was refused

@@ -5,6 +5,7 @@ import dev.loriffm.internal.sys.Fds;
 import dev.loriffm.internal.sys.NativeScratch;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,22 @@ final class WriteQueue {
             buffers.addLast(buffer);
             accepted += size;
         }
+    }
+
+    /**
+     * If the queue still holds {@code data} (the buffer last added: the kernel did not take all of
+     * it), replaces it with a heap copy of its unwritten bytes, so the caller may reuse it.
+     */
+    void detach(MemorySegment data) {
+        if (buffers.isEmpty() || buffers.peekLast() != data) {
+            return;
+        }
+        buffers.pollLast();
+        MemorySegment unwritten = buffers.isEmpty() && headOffset > 0 ? data.asSlice(headOffset) : data;
+        if (buffers.isEmpty()) {
+            headOffset = 0;
+        }
+        buffers.addLast(MemorySegment.ofArray(unwritten.toArray(ValueLayout.JAVA_BYTE)));
     }
 
     /** Records token {@code id} (positive) as complete once every byte added so far is written. */
