@@ -58,9 +58,11 @@ public final class TcpConnection {
     private final ReceiverCalls calls;
     private final ConnectionTimers timers;
     private final SocketOptions socketOptions;
-    // Bumped by every scheduleReadAgain(): only the newest queued read-again runs, so it never
-    // overtakes tasks queued before it (a yield's resume comes after work queued before the yield).
-    private int readAgainGeneration;
+    // How many copies of readAgainTask wait in the loop's queue: only the newest one reads, so a
+    // read-again never overtakes tasks queued before it (a yield's resume comes after work queued
+    // before the yield). One task object queued again and again: scheduling allocates nothing.
+    private int readAgainQueued;
+    private final Runnable readAgainTask = this::readAgainDequeued;
     // Kept off the public surface: the loop calls these, applications cannot.
     private final IoHandler ioHandler = this::onIo;
     private final LoopResource loopResource = this::shutdown;
@@ -815,12 +817,14 @@ public final class TcpConnection {
 
     /** Re-enters the read loop in a later task, after everything queued on the loop before it. */
     private void scheduleReadAgain() {
-        int generation = ++readAgainGeneration;
-        loop.defer(() -> {
-            if (generation == readAgainGeneration) {
-                readAgainNow();
-            }
-        });
+        readAgainQueued++;
+        loop.defer(readAgainTask);
+    }
+
+    private void readAgainDequeued() {
+        if (--readAgainQueued == 0) {
+            readAgainNow();
+        }
     }
 
     private void readAgainNow() {
