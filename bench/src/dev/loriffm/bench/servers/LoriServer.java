@@ -8,6 +8,7 @@ import dev.loriffm.tcp.ListenerOptions;
 import dev.loriffm.tcp.ListenerReceiver;
 import dev.loriffm.tcp.MaxSpawn;
 import dev.loriffm.tcp.NetAuth;
+import dev.loriffm.tcp.ReadBufferSize;
 import dev.loriffm.tcp.SendError;
 import dev.loriffm.tcp.SendResult;
 import dev.loriffm.tcp.SendToken;
@@ -38,6 +39,11 @@ import java.util.concurrent.TimeUnit;
 public final class LoriServer {
     private static final TcpListenAuth LISTEN = TcpListenAuth.of(NetAuth.ambient());
     private static final TcpServerAuth SERVE = TcpServerAuth.of(LISTEN);
+    /**
+     * 64 KiB, what the NIO and C servers read into and where Netty's adaptive allocator tops out
+     * (lori's default is 16 KiB).
+     */
+    private static final ReadBufferSize READ_BUFFER = new ReadBufferSize(65536);
     /** Responses for up to this many requests of one read are one slice of {@link #RESPONSES}. */
     private static final int BATCH = 64;
     // RESPONSE repeated BATCH times in native memory, for the whole run: a batch of n responses is
@@ -71,8 +77,8 @@ public final class LoriServer {
             @Override
             public TcpConnection onAccept(TcpListener l, AcceptedSocket socket) {
                 ServerLifecycleReceiver receiver = args.mode() == ServerArgs.Mode.HTTP ? new Http() : new Echo();
-                return context == null ? TcpConnection.server(SERVE, socket, receiver)
-                        : TcpConnection.sslServer(SERVE, socket, context, receiver);
+                return context == null ? TcpConnection.server(SERVE, socket, receiver, READ_BUFFER)
+                        : TcpConnection.sslServer(SERVE, socket, context, receiver, READ_BUFFER);
             }
         }, options);
         TcpListener l = listening.get(30, TimeUnit.SECONDS);

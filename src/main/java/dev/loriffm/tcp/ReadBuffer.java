@@ -1,5 +1,8 @@
 package dev.loriffm.tcp;
 
+import dev.loriffm.internal.reactor.Reactor;
+import dev.loriffm.internal.reactor.Trimmable;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -13,12 +16,20 @@ import java.util.List;
  * a read, {@code until} the framing (0 = streaming).
  *
  * <p>Ownership: the memory belongs to the connection. It is allocated in a confined arena on the
- * loop thread and freed exactly once: on resize (after the callback that may hold a slice of it
- * returns) or on {@link #release()}. A delivered slice therefore stays valid until the callback it
+ * loop thread when the connection first reads, and freed exactly once: on resize (after the
+ * callback that may hold a slice of it returns), on {@link #release()}, or by the loop's idle
+ * sweep when the buffer is empty and went unused for a whole sweep period (it is allocated again
+ * at the next read). So an idle connection holds no buffer memory, and a busy one keeps its
+ * buffer and allocates nothing per read. A delivered slice therefore stays valid until the callback it
  * was handed to returns, even if that callback resizes the buffer or closes the connection; after
  * that, access to a freed slice throws {@link IllegalStateException}. Loop-confined.
  */
-final class ReadBuffer {
+final class ReadBuffer implements Trimmable {
+    private Reactor loop;
+    // Registered with the loop's idle sweep (while it holds memory).
+    private boolean swept;
+    // Read into since the last sweep: the buffer is busy, keep it.
+    private boolean used;
     private Arena arena;
     private MemorySegment memory;
     // memory.asReadOnly(), made once per allocation: a delivered message is one slice of it
@@ -43,10 +54,37 @@ final class ReadBuffer {
         this.minimum = size;
     }
 
-    /** Allocates the memory; called on the loop thread when the connection initialises. */
+    /**
+     * Binds the buffer to its loop, whose idle sweep frees its memory while unused; called on the
+     * loop thread when the connection initialises. The memory itself comes with the first read.
+     */
+    void allocate(Reactor owner) {
+        loop = owner;
+    }
+
+    /** A loop-less buffer with its memory allocated now (benchmarks and tests of the buffer alone). */
     void allocate() {
+        ensureMemory();
+    }
+
+    private void ensureMemory() {
         arena = Arena.ofConfined();
         use(arena.allocate(size));
+        if (loop != null && !swept) {
+            swept = true;
+            loop.trimWhenIdle(this);
+        }
+    }
+
+    @Override
+    public boolean sweep() {
+        if (memory != null && (used || start != end || delivering)) {
+            used = false;
+            return true;
+        }
+        release();
+        swept = false;
+        return false;
     }
 
     private void use(MemorySegment allocated) {
@@ -62,6 +100,11 @@ final class ReadBuffer {
 
     int minimum() {
         return minimum;
+    }
+
+    /** {@return whether the buffer holds memory now (false before the first read and after an idle sweep)} */
+    boolean holdsMemory() {
+        return memory != null;
     }
 
     /** {@return the free bytes behind the unprocessed data, before any compaction} */
@@ -141,6 +184,10 @@ final class ReadBuffer {
      * message is waiting (lori#324).
      */
     MemorySegment window() {
+        used = true;
+        if (memory == null) {
+            ensureMemory();
+        }
         if (start == end) {
             start = 0;
             end = 0;

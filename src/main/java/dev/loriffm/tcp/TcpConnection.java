@@ -293,7 +293,7 @@ public final class TcpConnection {
                 return;
             }
         }
-        readBuffer.allocate();
+        readBuffer.allocate(loop);
         loop.track(loopResource);
         int r = backend.register(loop, fd, ioHandler);
         if (tls != null) {
@@ -328,7 +328,7 @@ public final class TcpConnection {
             closeBeforeStart();
             return;
         }
-        readBuffer.allocate();
+        readBuffer.allocate(loop);
         loop.track(loopResource);
         state = ClientConnecting.INSTANCE;
         attempts = new HappyEyeballsAttempts(this, options.happyEyeballs());
@@ -884,6 +884,11 @@ public final class TcpConnection {
     public int readBufferSize() {
         assertInLoop("readBufferSize");
         return readBuffer.size();
+    }
+
+    /** {@return whether the read buffer holds memory now} Loop thread only; for tests. */
+    boolean readBufferHeld() {
+        return readBuffer.holdsMemory();
     }
 
     /** Package-private for testing: free bytes behind the unprocessed data (lori#324's state). */

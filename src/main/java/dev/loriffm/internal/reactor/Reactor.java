@@ -44,6 +44,8 @@ public final class Reactor implements EventLoop {
     private static final long NANOS_PER_MILLI = 1_000_000L;
     /** The default bound on timers pending on one loop. */
     public static final int DEFAULT_TIMER_LIMIT = 1 << 24;
+    /** How often the loop sweeps its {@link Trimmable}s: idle memory goes back within two periods. */
+    public static final long SWEEP_PERIOD_NS = 1_000_000_000L;
 
     private final String name;
     private final Executor blockingExecutor;
@@ -64,6 +66,9 @@ public final class Reactor implements EventLoop {
     private final ArrayDeque<Runnable> deferred = new ArrayDeque<>();
     private final TimerHeap timers = new TimerHeap();
     private final Set<LoopResource> resources = new LinkedHashSet<>();
+    // Owners of memory to free while idle, swept every SWEEP_PERIOD_NS while any is registered.
+    private final ArrayList<Trimmable> trimmables = new ArrayList<>();
+    private long nextSweepNs = Long.MAX_VALUE;
     private NativeScratch scratch;
     private MemorySegment events;
     private int epfd = -1;
@@ -354,13 +359,47 @@ public final class Reactor implements EventLoop {
         }
         runTimers();
         runTasks();
+        if (nextSweepNs != Long.MAX_VALUE && System.nanoTime() - nextSweepNs >= 0) {
+            sweep();
+        }
+    }
+
+    /**
+     * Registers {@code owner} to be swept about once per {@link #SWEEP_PERIOD_NS} until its
+     * {@link Trimmable#sweep} returns false (loop thread only). The loop's sleep is bounded by the
+     * next sweep only while something is registered; an idle loop with nothing to trim sleeps on.
+     */
+    public void trimWhenIdle(Trimmable owner) {
+        if (trimmables.isEmpty()) {
+            nextSweepNs = System.nanoTime() + SWEEP_PERIOD_NS;
+        }
+        trimmables.add(owner);
+    }
+
+    private void sweep() {
+        int kept = 0;
+        for (int i = 0, n = trimmables.size(); i < n; i++) {
+            Trimmable owner = trimmables.get(i);
+            boolean keep;
+            try {
+                keep = owner.sweep();
+            } catch (Throwable t) {
+                reportFailure("idle memory sweep", t);
+                keep = false;
+            }
+            if (keep) {
+                trimmables.set(kept++, owner);
+            }
+        }
+        trimmables.subList(kept, trimmables.size()).clear();
+        nextSweepNs = trimmables.isEmpty() ? Long.MAX_VALUE : System.nanoTime() + SWEEP_PERIOD_NS;
     }
 
     private int timeoutMs() {
         if (!deferred.isEmpty() || !inbox.isEmpty()) {
             return 0;
         }
-        long next = timers.nextDeadlineNs();
+        long next = Math.min(timers.nextDeadlineNs(), nextSweepNs);
         if (next == Long.MAX_VALUE) {
             return -1;
         }
