@@ -9,34 +9,54 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A connection's native read buffer: received bytes live in {@code [start, end)} of a native
- * segment, are read straight into {@code [end, capacity)}, and are delivered as read-only slices
- * (zero copy). Holds lori's invariant chain {@code until <= minimum <= size}: {@code size} is the
- * allocation target, {@code minimum} the floor the buffer shrinks back to whenever it is empty at
- * a read, {@code until} the framing (0 = streaming).
+ * A connection's read buffer: received bytes live in {@code [start, end)} of a native segment,
+ * are read straight into {@code [end, capacity)}, and are delivered as read-only slices (zero
+ * copy). Holds lori's invariant chain {@code until <= minimum <= size}: {@code size} is how much one
+ * read takes (and the capacity of the connection's own memory), {@code minimum} the floor it
+ * shrinks back to whenever the buffer is empty at a read, {@code until} the framing (0 = streaming).
  *
- * <p>Ownership: the memory belongs to the connection. It is allocated in a confined arena on the
- * loop thread when the connection first reads, and freed exactly once: on resize (after the
- * callback that may hold a slice of it returns), on {@link #release()}, or by the loop's idle
- * sweep when the buffer is empty and went unused for a whole sweep period (it is allocated again
- * at the next read). So an idle connection holds no buffer memory, and a busy one keeps its
- * buffer and allocates nothing per read. A delivered slice therefore stays valid until the callback it
- * was handed to returns, even if that callback resizes the buffer or closes the connection; after
- * that, access to a freed slice throws {@link IllegalStateException}. Loop-confined.
+ * <p><b>Two backings.</b> A read that starts with nothing buffered goes into the loop's shared
+ * receive area ({@link Reactor#borrowReceiveArea}), and its messages are delivered from there.
+ * Only bytes still unprocessed when the read turn ends (a partial frame, or data held back by
+ * mute or yield) are copied into memory of the connection's own, and later reads append to that
+ * until it empties. So an idle connection holds no buffer, the loop's receive footprint is one
+ * area however many connections it serves, and a streaming read copies nothing. A size above the
+ * area's, or a read nested inside another connection's callback (the area is lent out), uses own
+ * memory throughout, as every read did before.
+ *
+ * <p><b>Ownership and lifetime.</b> Own memory is allocated in a confined arena on the loop thread
+ * when first needed and freed exactly once: on resize (after the callback that may hold a slice of
+ * it returns), on {@link #release()}, or by the loop's idle sweep once it is empty and unused for a
+ * sweep period. A delivered slice is valid while the callback it was handed to runs, even if that
+ * callback resizes the buffer or closes the connection. Afterwards it must not be used: a slice of
+ * freed own memory throws {@link IllegalStateException}, and a slice of the shared area reads
+ * whatever a later read put there (as a retained Netty buffer would after its release).
+ * Loop-confined.
  */
 final class ReadBuffer implements Trimmable {
     private Reactor loop;
-    // Registered with the loop's idle sweep (while it holds memory).
+    // Registered with the loop's idle sweep (while it holds own memory).
     private boolean swept;
-    // Read into since the last sweep: the buffer is busy, keep it.
-    private boolean used;
+    // Own memory served as the backing since the last sweep: keep it.
+    private boolean ownUsed;
+    // The connection's own memory, or null.
     private Arena arena;
+    private MemorySegment own;
+    private MemorySegment ownReadOnly;
+    // The loop's area while lent to this buffer's read turn (returned by settle()), and a view of
+    // its first `size` bytes, cached so that borrowing allocates nothing. The view lives in this
+    // connection's own (memory-less) arena, so closing it makes every slice this connection was
+    // ever given of the area throw, as a slice of freed own memory does.
+    private MemorySegment area;
+    private Arena viewArena;
+    private MemorySegment areaSlice;
+    private MemorySegment areaReadOnly;
+    // The backing of [start, end): own, areaSlice, or null (nothing buffered, nothing borrowed).
     private MemorySegment memory;
-    // memory.asReadOnly(), made once per allocation: a delivered message is one slice of it
-    // rather than a slice and then a read-only view (one segment object per message, not two).
+    // memory's read-only view: a delivered message is one slice of it (one object, not two).
     private MemorySegment readOnly;
-    // The last window handed out and where it starts; reused while the window is unchanged (the
-    // common case: an emptied buffer receives into all of it again), so a read allocates nothing.
+    // The last window handed out and where it starts; reused while unchanged, so a read
+    // allocates nothing.
     private MemorySegment window;
     private long windowStart = -1;
     // Unprocessed bytes are [start, end) of memory.
@@ -55,43 +75,102 @@ final class ReadBuffer implements Trimmable {
     }
 
     /**
-     * Binds the buffer to its loop, whose idle sweep frees its memory while unused; called on the
-     * loop thread when the connection initialises. The memory itself comes with the first read.
+     * Binds the buffer to its loop (shared receive area, idle sweep); called on the loop thread
+     * when the connection initialises. Memory comes with the first read.
      */
     void allocate(Reactor owner) {
         loop = owner;
     }
 
-    /** A loop-less buffer with its memory allocated now (benchmarks and tests of the buffer alone). */
+    /** A loop-less buffer with its own memory allocated now (benchmarks and tests of the buffer alone). */
     void allocate() {
-        ensureMemory();
+        useOwn(size);
     }
 
-    private void ensureMemory() {
-        arena = Arena.ofConfined();
-        use(arena.allocate(size));
-        if (loop != null && !swept) {
-            swept = true;
-            loop.trimWhenIdle(this);
+    /** Makes own memory of {@code capacity} bytes the backing, keeping nothing (the buffer is empty). */
+    private void useOwn(int capacity) {
+        if (own == null || own.byteSize() != capacity) {
+            if (arena != null) {
+                retire(arena);
+            }
+            arena = Arena.ofConfined();
+            own = arena.allocate(capacity);
+            ownReadOnly = own.asReadOnly();
+            if (loop != null && !swept) {
+                swept = true;
+                loop.trimWhenIdle(this);
+            }
+        }
+        back(own, ownReadOnly);
+        ownUsed = true;
+    }
+
+    private void back(MemorySegment backing, MemorySegment backingReadOnly) {
+        if (memory != backing) {
+            memory = backing;
+            readOnly = backingReadOnly;
+            window = null;
+            windowStart = -1;
         }
     }
 
     @Override
     public boolean sweep() {
-        if (memory != null && (used || start != end || delivering)) {
-            used = false;
+        if (own != null && (ownUsed || (memory == own && start != end) || delivering)) {
+            ownUsed = false;
             return true;
         }
-        release();
+        freeOwn();
         swept = false;
         return false;
     }
 
-    private void use(MemorySegment allocated) {
-        memory = allocated;
-        readOnly = allocated.asReadOnly();
-        window = null;
-        windowStart = -1;
+    private void freeOwn() {
+        if (arena != null) {
+            retire(arena);
+            arena = null;
+        }
+        if (memory == own && memory != null) {
+            memory = null;
+            readOnly = null;
+            window = null;
+            windowStart = -1;
+            start = 0;
+            end = 0;
+        }
+        own = null;
+        ownReadOnly = null;
+    }
+
+    /**
+     * Ends a read turn: bytes left in the shared area move to own memory, and the area goes back
+     * to the loop. Called by the connection whenever its read loop returns.
+     */
+    void settle() {
+        if (area == null) {
+            return;
+        }
+        if (memory != null && memory == areaSlice) {
+            long left = end - start;
+            if (left > 0) {
+                MemorySegment from = areaSlice;
+                long from0 = start;
+                memory = null;
+                useOwn(Math.max(size, (int) left));
+                MemorySegment.copy(from, from0, own, 0, left);
+                start = 0;
+                end = left;
+            } else {
+                memory = null;
+                readOnly = null;
+                window = null;
+                windowStart = -1;
+                start = 0;
+                end = 0;
+            }
+        }
+        area = null;
+        loop.returnReceiveArea();
     }
 
     int size() {
@@ -102,9 +181,9 @@ final class ReadBuffer implements Trimmable {
         return minimum;
     }
 
-    /** {@return whether the buffer holds memory now (false before the first read and after an idle sweep)} */
+    /** {@return whether the connection holds memory of its own now (not counting a lent area)} */
     boolean holdsMemory() {
-        return memory != null;
+        return own != null;
     }
 
     /** {@return the free bytes behind the unprocessed data, before any compaction} */
@@ -179,28 +258,40 @@ final class ReadBuffer implements Trimmable {
     }
 
     /**
-     * {@return the free tail to receive into} An empty buffer shrinks back to the minimum;
-     * otherwise unprocessed bytes move to the front. The window is never empty unless a whole
-     * message is waiting (lori#324).
+     * {@return the free tail to receive into} An empty buffer shrinks back to the minimum and
+     * receives into the loop's shared area when it can (own memory otherwise); a non-empty one
+     * moves its unprocessed bytes to the front. The window is never empty unless a whole message
+     * is waiting (lori#324).
      */
     MemorySegment window() {
-        used = true;
-        if (memory == null) {
-            ensureMemory();
-        }
         if (start == end) {
             start = 0;
             end = 0;
             if (size > minimum) {
                 size = minimum; // a resize above the minimum lasts until the buffer next empties
             }
-            if (memory.byteSize() != size) {
-                reallocate(size);
+            if (area == null && loop != null && size <= Reactor.RECEIVE_AREA_BYTES) {
+                area = loop.borrowReceiveArea();
+            }
+            if (area != null) {
+                if (areaSlice == null || areaSlice.byteSize() != size) {
+                    if (viewArena == null) {
+                        viewArena = Arena.ofConfined();
+                    }
+                    areaSlice = loop.receiveAreaView(size, viewArena);
+                    areaReadOnly = areaSlice.asReadOnly();
+                }
+                back(areaSlice, areaReadOnly);
+            } else {
+                useOwn(size);
             }
         } else if (start > 0) {
             MemorySegment.copy(memory, start, memory, 0, end - start);
             end -= start;
             start = 0;
+        }
+        if (memory == own) {
+            ownUsed = true;
         }
         if (windowStart != end) {
             window = memory.asSlice(end, memory.byteSize() - end);
@@ -223,16 +314,40 @@ final class ReadBuffer implements Trimmable {
         }
     }
 
+    /** Moves the unprocessed bytes into new own memory of {@code bytes}; needs a backing. */
     private void reallocate(int bytes) {
+        long left = end - start;
+        MemorySegment from = memory;
+        long fromStart = start;
         Arena next = Arena.ofConfined();
         MemorySegment grown = next.allocate(bytes);
-        long used = end - start;
-        MemorySegment.copy(memory, start, grown, 0, used);
-        retire(arena);
+        MemorySegment.copy(from, fromStart, grown, 0, left);
+        if (from == areaSlice) {
+            retireView(); // the slice being delivered is of the area: it ends with its callback
+        } else if (arena != null) {
+            retire(arena); // after the current delivery: its slice may be of this memory
+        }
         arena = next;
-        use(grown);
+        own = grown;
+        ownReadOnly = grown.asReadOnly();
+        if (loop != null && !swept) {
+            swept = true;
+            loop.trimWhenIdle(this);
+        }
+        back(own, ownReadOnly);
+        ownUsed = true;
         start = 0;
-        end = used;
+        end = left;
+    }
+
+    /** Ends every slice of the area given so far (after the current delivery). */
+    private void retireView() {
+        if (viewArena != null) {
+            retire(viewArena);
+            viewArena = null;
+            areaSlice = null;
+            areaReadOnly = null;
+        }
     }
 
     private void retire(Arena old) {
@@ -243,17 +358,18 @@ final class ReadBuffer implements Trimmable {
         }
     }
 
-    /** Frees the memory (after the current delivery, if one is running). Idempotent. */
+    /**
+     * Frees own memory (after the current delivery, if one is running) and forgets what is
+     * buffered. Idempotent. A lent area goes back at {@link #settle()}.
+     */
     void release() {
-        if (arena != null) {
-            retire(arena);
-            arena = null;
-            memory = null;
-            readOnly = null;
-            window = null;
-            windowStart = -1;
-            start = 0;
-            end = 0;
-        }
+        freeOwn();
+        retireView();
+        memory = null;
+        readOnly = null;
+        window = null;
+        windowStart = -1;
+        start = 0;
+        end = 0;
     }
 }

@@ -1290,6 +1290,7 @@ public final class TcpConnection {
             readLoopOnce();
         } finally {
             inReadLoop = false;
+            readBuffer.settle(); // leftovers leave the loop's shared area before anyone else reads
         }
     }
 

@@ -8,6 +8,7 @@ import dev.loriffm.internal.sys.NativeScratch;
 import dev.loriffm.internal.sys.SysException;
 import dev.loriffm.loop.EventLoop;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -44,6 +45,8 @@ public final class Reactor implements EventLoop {
     private static final long NANOS_PER_MILLI = 1_000_000L;
     /** The default bound on timers pending on one loop. */
     public static final int DEFAULT_TIMER_LIMIT = 1 << 24;
+    /** The size of the loop's shared receive area (see {@link #borrowReceiveArea}). */
+    public static final int RECEIVE_AREA_BYTES = 65536;
     /** How often the loop sweeps its {@link Trimmable}s: idle memory goes back within two periods. */
     public static final long SWEEP_PERIOD_NS = 1_000_000_000L;
 
@@ -69,6 +72,11 @@ public final class Reactor implements EventLoop {
     // Owners of memory to free while idle, swept every SWEEP_PERIOD_NS while any is registered.
     private final ArrayList<Trimmable> trimmables = new ArrayList<>();
     private long nextSweepNs = Long.MAX_VALUE;
+    // The shared receive area, allocated at the first borrow, freed with the loop; lent to one
+    // connection's read turn at a time.
+    private Arena receiveArena;
+    private MemorySegment receiveArea;
+    private boolean receiveAreaLent;
     private NativeScratch scratch;
     private MemorySegment events;
     private int epfd = -1;
@@ -365,6 +373,49 @@ public final class Reactor implements EventLoop {
     }
 
     /**
+     * Lends the loop's shared receive area ({@link #RECEIVE_AREA_BYTES} of native memory) to one
+     * read turn, or returns null if it is already lent (a read nested in another connection's
+     * callback). Connections read into it when they hold no unprocessed bytes and deliver straight
+     * from it, so a connection needs memory of its own only for bytes left over after its turn:
+     * the C reference server's design, which keeps idle connections free of buffers and the
+     * loop's whole receive footprint one area. Loop thread only; give it back with
+     * {@link #returnReceiveArea} before the turn ends.
+     */
+    public MemorySegment borrowReceiveArea() {
+        if (receiveAreaLent) {
+            return null;
+        }
+        if (receiveArea == null) {
+            receiveArena = Arena.ofConfined();
+            receiveArea = receiveArena.allocate(RECEIVE_AREA_BYTES, 64);
+        }
+        receiveAreaLent = true;
+        return receiveArea;
+    }
+
+    /**
+     * {@return the first {@code size} bytes of the receive area, as a segment whose lifetime is
+     * {@code scope}'s} Closing {@code scope} makes every slice of the view throw, while the area
+     * itself lives on for the other connections: a connection closes its scope when it is done,
+     * so slices it handed out cannot be used after that. Sound because the area is freed only
+     * when the loop ends, after every connection (and so every scope) has closed. Loop thread only.
+     *
+     * @throws IllegalArgumentException if {@code size} exceeds {@link #RECEIVE_AREA_BYTES}
+     */
+    @SuppressWarnings("restricted") // same address and length as a checked slice: only the scope changes
+    public MemorySegment receiveAreaView(long size, Arena scope) {
+        if (receiveArea == null) {
+            throw new IllegalStateException("the receive area was never borrowed");
+        }
+        return receiveArea.asSlice(0, size).reinterpret(scope, null);
+    }
+
+    /** Takes back the area {@link #borrowReceiveArea} lent. Loop thread only. */
+    public void returnReceiveArea() {
+        receiveAreaLent = false;
+    }
+
+    /**
      * Registers {@code owner} to be swept about once per {@link #SWEEP_PERIOD_NS} until its
      * {@link Trimmable#sweep} returns false (loop thread only). The loop's sleep is bounded by the
      * next sweep only while something is registered; an idle loop with nothing to trim sleeps on.
@@ -501,6 +552,11 @@ public final class Reactor implements EventLoop {
         }
         if (s != null) {
             s.close();
+        }
+        if (receiveArena != null) {
+            receiveArena.close();
+            receiveArena = null;
+            receiveArea = null;
         }
     }
 }
