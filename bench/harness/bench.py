@@ -32,6 +32,8 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # The server gets CPU 0 and the load generator CPU 1: they never compete for a core, and the
 # same split holds for every implementation. Stated in every report.
 SERVER_CPUS = "0"
+# The jcmd of the JDK that runs the servers (set in main): another JDK's jcmd cannot attach.
+JCMD = "jcmd"
 CLIENT_CPUS = "1"
 
 
@@ -326,18 +328,39 @@ def run_workload(ctx, w, rounds, seconds, warmup):
     servers = {}
     samples = {impl: [] for impl in w.impls}
     try:
+        failed = set()
+
+        def attempt(impl, action):
+            # One implementation failing (a crash, a refused connection, a content error) is
+            # reported and drops it from this workload; the others still run.
+            try:
+                return action()
+            except Exception as e:  # noqa: BLE001 - reported, never hidden
+                log(f"  {w.name:15} {impl:15} FAILED: {e}")
+                failed.add(impl)
+                ctx.failures.append(f"{w.name} / {impl}: {str(e).splitlines()[0][:300]}")
+                return None
+
         for impl in w.impls:
-            servers[impl] = ctx.impls.start(impl, w.mode)
+            server = attempt(impl, lambda: ctx.impls.start(impl, w.mode))
+            if server:
+                servers[impl] = server
         for impl in w.impls:  # warm-up: JIT, pools and caches, not counted
-            w.measure(ctx, servers[impl], warmup, 0)
+            if impl not in failed:
+                attempt(impl, lambda: w.measure(ctx, servers[impl], warmup, 0))
         for r in range(rounds):
             order = w.impls if r % 2 == 0 else list(reversed(w.impls))
             for impl in order:
+                if impl in failed:
+                    continue
                 server = servers[impl]
-                if not server.alive():
-                    raise RuntimeError(f"{impl} died; see {server.log}")
                 before = cpu_seconds(server.proc.pid)
-                result = w.measure(ctx, server, seconds, 0)
+                result = attempt(impl, lambda: w.measure(ctx, server, seconds, 0))
+                if result is None:
+                    continue
+                if not server.alive():
+                    attempt(impl, lambda: (_ for _ in ()).throw(RuntimeError(f"died; see {server.log}")))
+                    continue
                 cpu = cpu_seconds(server.proc.pid) - before
                 result["cpu_s"] = cpu
                 samples[impl].append(result)
@@ -381,68 +404,81 @@ def rows_for(w, samples):
 def heap_used_after_gc(pid):
     """Java heap in use after a full GC, via jcmd (bytes), or None for a non-JVM process."""
     try:
-        subprocess.run(["jcmd", str(pid), "GC.run"], capture_output=True, timeout=60, check=True)
-        out = subprocess.run(["jcmd", str(pid), "GC.heap_info"], capture_output=True, text=True,
+        subprocess.run([JCMD, str(pid), "GC.run"], capture_output=True, timeout=60, check=True)
+        out = subprocess.run([JCMD, str(pid), "GC.heap_info"], capture_output=True, text=True,
                              timeout=60, check=True).stdout
     except (subprocess.CalledProcessError, FileNotFoundError):
         return None
-    m = re.search(r"used (\d+)K", out)
-    return int(m.group(1)) * 1024 if m else None
+    # One line per generation or heap ("def new generation total ..K, used ..K"; G1: one line),
+    # apart from the metaspace lines, which have no "total".
+    used = [int(m.group(1)) for line in out.splitlines() if "total" in line
+            for m in [re.search(r"used (\d+)K", line)] if m]
+    return sum(used) * 1024 if used else None
 
 
 def native_committed(pid):
-    """Native memory the JVM tracks (NMT total committed minus the Java heap), bytes, or None."""
+    """Off-heap memory the JVM hands to Java code (NMT's "Other": FFM arenas, direct buffers), bytes."""
     try:
-        out = subprocess.run(["jcmd", str(pid), "VM.native_memory", "summary"], capture_output=True,
+        out = subprocess.run([JCMD, str(pid), "VM.native_memory", "summary"], capture_output=True,
                              text=True, timeout=60, check=True).stdout
     except (subprocess.CalledProcessError, FileNotFoundError):
         return None
-    total = re.search(r"Total: reserved=\d+KB, committed=(\d+)KB", out)
-    heap = re.search(r"Java Heap \(reserved=\d+KB, committed=(\d+)KB\)", out)
-    if not total or not heap:
-        return None
-    return (int(total.group(1)) - int(heap.group(1))) * 1024
+    other = re.search(r"Other \(reserved=\d+KB, committed=(\d+)KB\)", out)
+    return int(other.group(1)) * 1024 if other else 0
 
 
 def idle_scale(ctx, conns):
     rows = []
     for impl in IDLE_IMPLS:
-        server = ctx.impls.start(impl, "echo", extra_jvm=["-XX:NativeMemoryTracking=summary"])
         try:
-            # Warm up the accept and echo paths with a few connections first, so that
-            # class loading and JIT do not count as per-connection memory.
-            loadgen(ctx.loadgen, "echo", server.port, 1, 0, conns=50, size=64, depth=1)
-            pid = server.proc.pid
-            heap0, native0 = heap_used_after_gc(pid), native_committed(pid)
-            rss0 = rss_bytes(pid)
-            client = subprocess.Popen(["taskset", "-c", CLIENT_CPUS, ctx.loadgen, "idle", "--port",
-                                       str(server.port), "--conns", str(conns)],
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-            line = client.stdout.readline()
-            if not line:
-                raise RuntimeError(f"idle client for {impl} failed")
-            connected = json.loads(line)["connected"]
-            time.sleep(1)  # let the server finish its accept backlog bookkeeping
-            heap1, native1 = heap_used_after_gc(pid), native_committed(pid)
-            rss1 = rss_bytes(pid)
-            client.stdin.close()
-            client.wait(timeout=60)
-            values = {"rss_bytes_per_conn": (rss1 - rss0) / connected}
-            if heap0 is not None and heap1 is not None:
-                values["heap_bytes_per_conn"] = (heap1 - heap0) / connected
-            if native0 is not None and native1 is not None:
-                values["jvm_native_bytes_per_conn"] = (native1 - native0) / connected
-            log(f"  idle            {impl:15} " + "  ".join(f"{k} {v:9.0f}" for k, v in values.items())
-                + f"  ({connected} connections)")
-            for metric, v in values.items():
-                rows.append({"workload": "idle-10k", "implementation": impl, "metric": metric,
-                             "median": v, "min": v, "max": v, "samples": 1, "errors": 0})
-        finally:
-            server.stop()
+            rows += idle_one(ctx, impl, conns)
+        except Exception as e:  # noqa: BLE001 - reported, never hidden
+            log(f"  idle            {impl:15} FAILED: {e}")
+            ctx.failures.append(f"idle-10k / {impl}: {str(e).splitlines()[0][:300]}")
     base = {r["metric"]: r["median"] for r in rows if r["implementation"] == "netty-epoll"}
     for r in rows:
         b = base.get(r["metric"])
         r["ratio_to_netty"] = r["median"] / b if b else None
+    return rows
+
+
+def idle_one(ctx, impl, conns):
+    """Memory per idle connection of one implementation: RSS, heap after GC, JVM-tracked native."""
+    rows = []
+    server = ctx.impls.start(impl, "echo", extra_jvm=["-XX:NativeMemoryTracking=summary"])
+    try:
+        # Warm up the accept and echo paths with a few connections first, so that
+        # class loading and JIT do not count as per-connection memory.
+        loadgen(ctx.loadgen, "echo", server.port, 1, 0, conns=50, size=64, depth=1)
+        pid = server.proc.pid
+        heap0, native0 = heap_used_after_gc(pid), native_committed(pid)
+        rss0 = rss_bytes(pid)
+        client = subprocess.Popen(["taskset", "-c", CLIENT_CPUS, ctx.loadgen, "idle", "--port",
+                                   str(server.port), "--conns", str(conns)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = client.stdout.readline()
+        if not line:
+            raise RuntimeError(f"idle client for {impl} failed")
+        connected = json.loads(line)["connected"]
+        # Idle means idle for a while: lori-ffm frees read buffers left unused for a sweep period
+        # (1 s), Netty returns its buffer to the pool after every read. 3 s covers both.
+        time.sleep(3)
+        heap1, native1 = heap_used_after_gc(pid), native_committed(pid)
+        rss1 = rss_bytes(pid)
+        client.stdin.close()
+        client.wait(timeout=60)
+        values = {"rss_bytes_per_conn": (rss1 - rss0) / connected}
+        if heap0 is not None and heap1 is not None:
+            values["heap_bytes_per_conn"] = (heap1 - heap0) / connected
+        if native0 is not None and native1 is not None:
+            values["offheap_bytes_per_conn"] = (native1 - native0) / connected
+        log(f"  idle            {impl:15} " + "  ".join(f"{k} {v:9.0f}" for k, v in values.items())
+            + f"  ({connected} connections)")
+        for metric, v in values.items():
+            rows.append({"workload": "idle-10k", "implementation": impl, "metric": metric,
+                         "median": v, "min": v, "max": v, "samples": 1, "errors": 0})
+    finally:
+        server.stop()
     return rows
 
 
@@ -628,6 +664,7 @@ class Context:
     logs: str
     netty_version: str
     tcnative_version: str
+    failures: list = field(default_factory=list)
 
 
 def main():
@@ -648,6 +685,8 @@ def main():
     ap.add_argument("--seconds", type=int)
     ap.add_argument("--results", default=None, help="folder for latest.json/md and chart.svg")
     a = ap.parse_args()
+    global JCMD
+    JCMD = os.path.join(os.path.dirname(a.java), "jcmd")
 
     known = [w.name for w in WORKLOADS] + ["idle-10k", "jmh"]
     for o in a.only:
@@ -681,7 +720,10 @@ def main():
         log("bench: jmh: hot-path downcalls, read buffer, allocation per message")
         rows += jmh(ctx, a.quick)
     meta["duration_s"] = round(time.time() - started)
+    meta["failures"] = ctx.failures
     table = markdown(rows, meta)
+    if ctx.failures:
+        table += "\n**Failures** (left out of the table):\n\n" + "\n".join(f"- {f}" for f in ctx.failures) + "\n"
     print(table)
     with open(os.path.join(results, "latest.md"), "w") as f:
         f.write(table + "\n")

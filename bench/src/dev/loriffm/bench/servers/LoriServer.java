@@ -165,8 +165,9 @@ public final class LoriServer {
 
     /** Echo: every read goes back with one send; reading stops while the peer is not reading. Loop-confined. */
     static final class Echo implements ServerLifecycleReceiver {
-        // Reads that arrived while throttled, sent in order once unthrottled.
-        private final ArrayDeque<byte[]> held = new ArrayDeque<>();
+        // Reads that arrived while throttled, sent in order once unthrottled. Made only when
+        // needed, like Netty's handler state, so an idle connection carries none.
+        private ArrayDeque<byte[]> held;
 
         @Override
         public void onStarted(TcpConnection connection) {
@@ -177,8 +178,11 @@ public final class LoriServer {
         public void onReceived(TcpConnection connection, MemorySegment data) {
             // sendCopy writes straight from the slice and copies only what the kernel does not
             // take, so the slice may go once this returns: no copy while the client keeps up.
-            if (held.isEmpty() && connection.sendCopy(data) != SendError.NOT_WRITEABLE) {
+            if ((held == null || held.isEmpty()) && connection.sendCopy(data) != SendError.NOT_WRITEABLE) {
                 return;
+            }
+            if (held == null) {
+                held = new ArrayDeque<>();
             }
             held.addLast(data.toArray(ValueLayout.JAVA_BYTE));
             connection.mute();
@@ -196,7 +200,7 @@ public final class LoriServer {
 
         @Override
         public void onUnthrottled(TcpConnection connection) {
-            while (!held.isEmpty()) {
+            while (held != null && !held.isEmpty()) {
                 SendResult result = connection.send(held.peekFirst());
                 if (result == SendError.NOT_WRITEABLE) {
                     return;

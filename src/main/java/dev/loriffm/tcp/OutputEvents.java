@@ -21,7 +21,7 @@ final class OutputEvents {
 
     private final TcpConnection connection;
     // Token ids (> 0, for onSent), THROTTLED or UNTHROTTLED, in order: a ring of events[head..head+count).
-    private long[] events = new long[8];
+    private long[] events = new long[4]; // a power of two; doubles when needed
     private int head;
     private int count;
     private final Runnable deliverTask = this::deliver;

@@ -67,7 +67,7 @@ final class ReadBuffer implements Trimmable {
     private int until;
     // True while onReceived runs: retired memory must outlive the slice the callback holds.
     private boolean delivering;
-    private final List<Arena> retired = new ArrayList<>(1);
+    private final List<Arena> retired = new ArrayList<>(0); // empty until a resize inside a callback
 
     ReadBuffer(int size) {
         this.size = size;

@@ -21,7 +21,9 @@ import java.util.List;
  */
 final class WriteQueue {
     // Unsent buffers in send order; never holds an empty buffer.
-    private final ArrayDeque<MemorySegment> buffers = new ArrayDeque<>();
+    // Small initial capacities: every idle connection carries this queue (10,000 idle connections
+    // must cost no more than Netty's); the arrays double when a burst needs more.
+    private final ArrayDeque<MemorySegment> buffers = new ArrayDeque<>(3);
     // Bytes of buffers.peekFirst() already written.
     private long headOffset;
     // Bytes accepted / written since the queue was last empty; a token completes once
@@ -30,8 +32,8 @@ final class WriteQueue {
     private long written;
     // FIFO of token ids and their completion offsets, as a ring of parallel arrays. Ids, not
     // SendToken objects: the queue then allocates nothing per send (see TcpConnection.accept).
-    private long[] tokens = new long[16];
-    private long[] offsets = new long[16];
+    private long[] tokens = new long[4];
+    private long[] offsets = new long[4];
     private int tokenHead;
     private int tokenCount;
 
