@@ -59,6 +59,11 @@ final class ReadBuffer implements Trimmable {
     // allocates nothing.
     private MemorySegment window;
     private long windowStart = -1;
+    // The last message slice handed out, the view it was cut from and where: reused when the
+    // next message has the same place and length (see nextMessage).
+    private MemorySegment lastMessage;
+    private MemorySegment lastBacking;
+    private long lastStart;
     // Unprocessed bytes are [start, end) of memory.
     private long start;
     private long end;
@@ -252,9 +257,16 @@ final class ReadBuffer implements Trimmable {
             return null;
         }
         long take = until == 0 ? end - start : until;
-        MemorySegment message = readOnly.asSlice(start, take);
+        // Fixed-size messages (framing, or a protocol's steady rhythm) keep landing at the same
+        // place of the same backing: hand out the same immutable slice again rather than a new
+        // one, so delivering allocates nothing. Slices promise no identity, only their bytes.
+        if (readOnly != lastBacking || start != lastStart || take != lastMessage.byteSize()) {
+            lastMessage = readOnly.asSlice(start, take);
+            lastBacking = readOnly;
+            lastStart = start;
+        }
         start += take;
-        return message;
+        return lastMessage;
     }
 
     /**
@@ -292,6 +304,9 @@ final class ReadBuffer implements Trimmable {
         }
         if (memory == own) {
             ownUsed = true;
+        }
+        if (end == 0) {
+            return memory; // the usual case, an empty buffer: all of it, no slice to make
         }
         if (windowStart != end) {
             window = memory.asSlice(end, memory.byteSize() - end);
