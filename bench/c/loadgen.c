@@ -1,11 +1,12 @@
 /*
  * loadgen.c - the load generator of the lori-ffm benchmark harness.
  *
- * Drives the echo, ping-pong, connection-churn, idle-connection and TLS bulk benchmarks against
- * any server on 127.0.0.1 (lori-ffm, Netty, NIO, the C reference server, nginx) and prints one
- * line of JSON with the result on stdout. Single thread, epoll, non-blocking sockets, TCP_NODELAY
- * everywhere; any error (refused connection, unexpected EOF, echoed bytes that differ from what
- * was sent, ...) ends it with a message on stderr and a non-zero exit status.
+ * Drives the echo, ping-pong, connection-churn, idle-connection, TLS bulk and TLS handshake
+ * benchmarks against any server on 127.0.0.1 (lori-ffm, Netty, NIO, the C reference server,
+ * nginx) and prints one line of JSON with the result on stdout. Single thread, epoll,
+ * non-blocking sockets, TCP_NODELAY everywhere; any error (refused connection, unexpected EOF,
+ * echoed bytes that differ from what was sent, ...) ends it with a message on stderr and a
+ * non-zero exit status.
  *
  * Usage: loadgen MODE --port P [--host 127.0.0.1] [options]
  *   echo     [--conns 50] [--size 64] [--depth 16]     echoed messages per second
@@ -15,6 +16,9 @@
  *   idle     [--conns 10000]                           open N echoed connections, print, then
  *                                                      hold them until stdin EOF or SIGTERM
  *   tlsbulk  [--conns 1] [--size 16384] [--depth 4]    bulk over TLS 1.3 (no verification)
+ *   handshake [--conns 4] [--resume]                   TLS 1.3 handshakes per second: connect,
+ *                                                      handshake, 1-byte echo, close; with
+ *                                                      --resume each slot resumes its last session
  * Timed modes also take [--warmup 1] [--seconds 5] (fractions allowed): only what completes in
  * the --seconds window after the warm-up is counted.
  *
@@ -57,6 +61,7 @@ static struct {
     int port;
     long conns, size, depth;
     double warmup, seconds;
+    int resume; /* handshake only */
 } opt;
 static struct sockaddr_in server_addr;
 static int epfd = -1;
@@ -84,8 +89,9 @@ static void usage(const char *msg)
 {
     fprintf(stderr,
             "loadgen: %s\n"
-            "usage: loadgen echo|bulk|pingpong|churn|idle|tlsbulk --port P [--host 127.0.0.1]\n"
-            "       [--conns N] [--size BYTES] [--depth N] [--warmup S] [--seconds S]\n",
+            "usage: loadgen echo|bulk|pingpong|churn|idle|tlsbulk|handshake --port P\n"
+            "       [--host 127.0.0.1] [--conns N] [--size BYTES] [--depth N] [--warmup S]\n"
+            "       [--seconds S] [--resume (handshake only)]\n",
             msg);
     exit(2);
 }
@@ -824,6 +830,265 @@ static int run_churn(void)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* handshake: connect, TLS 1.3 handshake, 1-byte echo, close; handshakes per second.          */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Every connection makes the same round of work whether it resumes or not: the handshake, then
+ * "x" sent and its echo read. The echo is needed for resumption (TLS 1.3 session tickets come
+ * after the handshake, and the server writes them before it echoes, so once "x" is back every
+ * ticket has been processed), and doing it in the full-handshake runs too means the two figures
+ * differ only in resumption.
+ *
+ * The result also carries client_cpu, this process's CPU time over the window in cores: a full
+ * handshake costs the client more than the server (with OpenSSL 3.0, decoding the certificate
+ * alone takes longer than the server's signature), so near 1.0 the figure is the load
+ * generator's limit, not the server's.
+ */
+enum hs_state { HS_BACKOFF, HS_CONNECTING, HS_HANDSHAKE, HS_SEND, HS_ECHO };
+
+struct hslot {
+    long id;
+    int fd;
+    SSL *ssl;
+    SSL_SESSION *session; /* --resume: what the next connection of this slot offers */
+    enum hs_state state;
+    uint64_t retry_at;
+};
+
+static struct {
+    uint64_t handshakes, resumed, addr_retries;
+    long backing_off;
+} hs_stats;
+
+static SSL_CTX *hs_ctx;
+
+static void hs_backoff(struct hslot *s, uint64_t now)
+{
+    /* Out of ephemeral ports, as in churn: wait a moment instead of failing the run. */
+    SSL_free(s->ssl);
+    s->ssl = NULL;
+    close(s->fd);
+    s->fd = -1;
+    s->state = HS_BACKOFF;
+    s->retry_at = now + BACKOFF_NS;
+    hs_stats.addr_retries++;
+    hs_stats.backing_off++;
+}
+
+static void hs_start(struct hslot *s, uint64_t now)
+{
+    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s->fd < 0)
+        die("socket: %s", strerror(errno));
+    set_nodelay(s->fd);
+    s->ssl = SSL_new(hs_ctx);
+    if (s->ssl == NULL || !SSL_set_fd(s->ssl, s->fd) ||
+        !SSL_set_tlsext_host_name(s->ssl, "localhost"))
+        die_ssl("SSL setup", s->id);
+    SSL_set_connect_state(s->ssl);
+    /* Without --resume no session is ever set, so every handshake is a full one whatever the
+     * server does with tickets (it still sends them, and they are still read and parsed). */
+    if (s->session != NULL && !SSL_set_session(s->ssl, s->session))
+        die_ssl("SSL_set_session", s->id);
+    if (connect(s->fd, (struct sockaddr *)&server_addr, sizeof(server_addr)) != 0) {
+        if (errno == EADDRNOTAVAIL) {
+            hs_backoff(s, now);
+            return;
+        }
+        if (errno != EINPROGRESS)
+            die("connect to %s:%d: %s", opt.host, opt.port, strerror(errno));
+        s->state = HS_CONNECTING;
+    } else {
+        s->state = HS_HANDSHAKE;
+    }
+    /*
+     * Edge-triggered for both directions and registered once, as in churn. That is safe with
+     * TLS because hs_event always goes on until OpenSSL reports WANT_READ or WANT_WRITE, which
+     * it only does after the socket itself said EAGAIN, so the next edge is sure to come. Being
+     * writable already, the new socket gets its first event without anything being called here
+     * (so a slot never recurses into itself).
+     */
+    ep_ctl(EPOLL_CTL_ADD, s->fd, EPOLLIN | EPOLLOUT | EPOLLET, s);
+}
+
+/* For a TLS call that returned r <= 0: return if it only has to wait for the socket, else die. */
+static void hs_check_wait(struct hslot *s, int r, const char *what)
+{
+    int err = SSL_get_error(s->ssl, r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+        return;
+    if (err == SSL_ERROR_ZERO_RETURN)
+        die("%s on connection %ld: the server sent close_notify", what, s->id);
+    if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+        die("%s on connection %ld: %s", what, s->id, errno ? strerror(errno) : "unexpected EOF");
+    die_ssl(what, s->id);
+}
+
+/* The echo came back: keep the session if resuming, close, start this slot's next connection. */
+static void hs_finish(struct hslot *s, uint64_t now)
+{
+    if (opt.resume) {
+        /* Only now, after the tickets: the session of a TLS 1.3 connection is replaced by a new
+         * one for each ticket, and the one from before the tickets cannot be resumed. A server
+         * that sent no ticket this time leaves the session that was offered, which is then
+         * offered again. */
+        SSL_SESSION *sess = SSL_get1_session(s->ssl);
+        if (sess != NULL && SSL_SESSION_is_resumable(sess)) {
+            SSL_SESSION_free(s->session);
+            s->session = sess;
+        } else {
+            SSL_SESSION_free(sess);
+        }
+    }
+    /*
+     * One close_notify, without waiting for the server's: the handshake is what is measured, not
+     * the closing. The alert is a few dozen bytes on an idle socket, so it always fits; were it
+     * refused, FIN still ends the connection. Sending it also keeps OpenSSL from marking the
+     * session as not resumable, which it does to a connection freed without a shutdown.
+     */
+    if (SSL_shutdown(s->ssl) < 0)
+        ERR_clear_error(); /* nothing to retry: the next connection must start clean */
+    SSL_free(s->ssl);
+    s->ssl = NULL;
+    close(s->fd); /* also takes it out of the epoll set */
+    hs_start(s, now);
+}
+
+static void hs_event(struct hslot *s, int measuring, uint64_t now)
+{
+    if (s->state == HS_BACKOFF)
+        return; /* its socket is gone; the main loop restarts it */
+    if (s->state == HS_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+            die("getsockopt(SO_ERROR): %s", strerror(errno));
+        if (err == EADDRNOTAVAIL) {
+            hs_backoff(s, now);
+            return;
+        }
+        if (err != 0)
+            die("connect to %s:%d: %s", opt.host, opt.port, strerror(err));
+        s->state = HS_HANDSHAKE;
+    }
+    if (s->state == HS_HANDSHAKE) {
+        int r = SSL_connect(s->ssl);
+        if (r != 1) {
+            hs_check_wait(s, r, "TLS handshake");
+            return;
+        }
+        if (measuring) {
+            hs_stats.handshakes++;
+            if (SSL_session_reused(s->ssl))
+                hs_stats.resumed++;
+        }
+        s->state = HS_SEND;
+    }
+    if (s->state == HS_SEND) {
+        int r = SSL_write(s->ssl, "x", 1);
+        if (r != 1) {
+            hs_check_wait(s, r, "SSL_write");
+            return;
+        }
+        s->state = HS_ECHO;
+    }
+    /* HS_ECHO. SSL_read handles the NewSessionTicket messages on its own and goes on reading;
+     * it only comes back with application data or when the socket is empty. */
+    int r = SSL_read(s->ssl, rbuf, (int)sizeof(rbuf));
+    if (r <= 0) {
+        hs_check_wait(s, r, "SSL_read");
+        return;
+    }
+    if (r != 1 || rbuf[0] != 'x')
+        die("connection %ld: sent \"x\", got %d bytes back starting with 0x%02x", s->id, r,
+            rbuf[0]);
+    hs_finish(s, now);
+}
+
+static int run_handshake(void)
+{
+    hs_ctx = tls_client_ctx();
+    /* The benchmark is defined on X25519: offering nothing else pins the key exchange (and so
+     * the cost of each handshake) whatever a server would prefer, instead of measuring each
+     * server's own choice of group. */
+    if (!SSL_CTX_set1_groups_list(hs_ctx, "X25519"))
+        die_ssl("SSL_CTX_set1_groups_list(X25519)", -1);
+    struct hslot *slots = calloc((size_t)opt.conns, sizeof(*slots));
+    if (slots == NULL)
+        die("out of memory");
+    uint64_t now = now_ns();
+    for (long i = 0; i < opt.conns; i++) {
+        slots[i].id = i;
+        hs_start(&slots[i], now);
+    }
+    struct window w;
+    window_init(&w);
+    /* Our own CPU time over the window (see client_cpu above). */
+    struct rusage ru0 = { 0 }, ru1;
+    static struct epoll_event evs[MAX_EVENTS];
+    for (;;) {
+        int timeout = window_timeout_ms(&w, now);
+        if (hs_stats.backing_off > 0 && timeout > 1)
+            timeout = 1;
+        int n = epoll_wait(epfd, evs, MAX_EVENTS, timeout);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            die("epoll_wait: %s", strerror(errno));
+        }
+        now = now_ns();
+        int was_measuring = w.measuring;
+        if (!window_step(&w, now, n + (int)hs_stats.backing_off))
+            break;
+        if (w.measuring && !was_measuring)
+            getrusage(RUSAGE_SELF, &ru0);
+        for (int i = 0; i < n; i++)
+            hs_event(evs[i].data.ptr, w.measuring, now);
+        if (hs_stats.backing_off > 0) {
+            for (long i = 0; i < opt.conns; i++) {
+                if (slots[i].state == HS_BACKOFF && slots[i].retry_at <= now) {
+                    hs_stats.backing_off--;
+                    hs_start(&slots[i], now);
+                }
+            }
+        }
+    }
+    getrusage(RUSAGE_SELF, &ru1);
+    for (long i = 0; i < opt.conns; i++) {
+        /* Cut off mid-way: no close_notify, the run is over. */
+        SSL_free(slots[i].ssl);
+        SSL_SESSION_free(slots[i].session);
+        if (slots[i].state != HS_BACKOFF)
+            close(slots[i].fd);
+    }
+    free(slots);
+    SSL_CTX_free(hs_ctx);
+
+    /* Checked before anything is printed, so that a failed run leaves no result line behind. */
+    if (hs_stats.handshakes == 0)
+        die("no handshake completed inside the measured window");
+    /* A "resumed" figure made mostly of full handshakes would be a wrong figure, not a slow one.
+     * (A slot's very first handshake is always full; that is why the bar is not 100%.) */
+    if (opt.resume && hs_stats.resumed * 10 < hs_stats.handshakes * 9)
+        die("--resume: only %llu of %llu handshakes resumed (below 90%%): the server does not "
+            "accept the tickets it issued, or issues none",
+            (unsigned long long)hs_stats.resumed, (unsigned long long)hs_stats.handshakes);
+    double secs = window_seconds(&w);
+    double cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+                 (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+                 (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
+                 (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
+    printf("{\"mode\":\"handshake\",\"conns\":%ld,\"resume\":%s,\"handshakes\":%llu,"
+           "\"resumed\":%llu,\"seconds\":%.3f,\"handshakes_per_s\":%.1f,\"client_cpu\":%.2f,"
+           "\"addr_retries\":%llu,\"errors\":0}\n",
+           opt.conns, opt.resume ? "true" : "false", (unsigned long long)hs_stats.handshakes,
+           (unsigned long long)hs_stats.resumed, secs, hs_stats.handshakes / secs, cpu / secs,
+           (unsigned long long)hs_stats.addr_retries);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* idle: open many connections, prove each with a one-byte echo, then just hold them.         */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -1012,18 +1277,27 @@ int main(int argc, char **argv)
         opt.conns = 10000, opt.size = 1, opt.depth = 1;
     } else if (strcmp(prog_mode, "tlsbulk") == 0) {
         opt.conns = 1, opt.size = 16384, opt.depth = 4;
+    } else if (strcmp(prog_mode, "handshake") == 0) {
+        opt.conns = 4, opt.size = 1, opt.depth = 1;
     } else {
         usage("unknown MODE");
     }
-    for (int i = 2; i < argc; i += 2) {
+    for (int i = 2; i < argc; i++) {
         const char *name = argv[i];
         if (strncmp(name, "--", 2) != 0)
             usage("options start with --");
+        /* The one option without a value; it would be silently meaningless in any other mode. */
+        if (strcmp(name, "--resume") == 0) {
+            if (strcmp(prog_mode, "handshake") != 0)
+                usage("--resume is only for the handshake mode");
+            opt.resume = 1;
+            continue;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "loadgen: %s needs a value\n", name);
             exit(2);
         }
-        const char *val = argv[i + 1];
+        const char *val = argv[++i];
         if (strcmp(name, "--port") == 0)
             opt.port = (int)parse_long(name, val, 1, 65535);
         else if (strcmp(name, "--host") == 0)
@@ -1068,6 +1342,8 @@ int main(int argc, char **argv)
         rc = run_pingpong();
     else if (strcmp(prog_mode, "churn") == 0)
         rc = run_churn();
+    else if (strcmp(prog_mode, "handshake") == 0)
+        rc = run_handshake();
     else
         rc = run_idle();
     fflush(stdout);
