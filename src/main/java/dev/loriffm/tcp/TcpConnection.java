@@ -693,8 +693,33 @@ public final class TcpConnection {
                 return SendError.NOT_WRITEABLE;
             }
         }
-        tls.moveOutput(writes);
+        queueTlsOutput();
         return accept();
+    }
+
+    /**
+     * Writes or queues the ciphertext the TLS session produced. While nothing is queued ahead of
+     * it, it goes through the loop's staging memory and is written at once, and only what the
+     * kernel does not take is copied (to the heap) and queued: no buffer per record while the
+     * peer keeps up. Behind queued bytes it is queued in heap chunks, in order.
+     *
+     * @return whether there was any
+     */
+    private boolean queueTlsOutput() {
+        boolean any = false;
+        while (writes.hasNoBytes() && fd >= 0 && !flow.throttled) {
+            MemorySegment staging = loop.scratch().staging();
+            int n = tls.drainInto(staging);
+            if (n <= 0) {
+                return any;
+            }
+            any = true;
+            MemorySegment staged = staging.asSlice(0, n);
+            writes.add(staged);
+            flush();
+            writes.detach(staged); // the next record reuses the staging memory
+        }
+        return fd >= 0 && tls.moveOutput(writes) || any;
     }
 
     /**
@@ -1467,7 +1492,7 @@ public final class TcpConnection {
 
     /** Sends the ciphertext the TLS session produced. {@return whether the connection still reads} */
     private boolean flushTlsOutput() {
-        if (tls.moveOutput(writes)) {
+        if (queueTlsOutput()) {
             flush();
         }
         return state.reads();

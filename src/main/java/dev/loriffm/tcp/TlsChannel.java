@@ -154,6 +154,15 @@ final class TlsChannel {
         return true;
     }
 
+    /**
+     * Moves waiting ciphertext into the start of {@code area} (the loop's staging memory).
+     *
+     * @return the bytes moved, 0 if none waited
+     */
+    int drainInto(MemorySegment area) {
+        return session.pendingOutput() > 0 ? session.drainOutput(area) : 0;
+    }
+
     /** Moves the ciphertext the session produced into {@code writes}. {@return whether there was any} */
     boolean moveOutput(WriteQueue writes) {
         boolean any = false;
