@@ -152,11 +152,11 @@ class Impls:
                            "--ssl", "jdk"] + extra
         if impl == "jdk-nio":
             return java + ["dev.loriffm.bench.servers.NioServer", "--mode", mode, "--port", str(port)]
-        if impl == "c-epoll":
-            return ["taskset", "-c", SERVER_CPUS, self.cserver, "--mode", mode, "--port", str(port)]
+        if impl in ("c-epoll", "c-openssl"):
+            return ["taskset", "-c", SERVER_CPUS, self.cserver, "--mode", mode, "--port", str(port)] + extra
         raise ValueError(impl)
 
-    def start(self, impl, mode, extra_jvm=()):
+    def start(self, impl, mode, extra_jvm=(), wait=True):
         port = free_port()
         log = os.path.join(self.logs, f"{impl}-{mode}-{port}.log")
         tmp = None
@@ -174,12 +174,19 @@ class Impls:
         with open(log, "w") as out:
             proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         server = Server(impl, proc, port, log, tmp)
+        if wait:
+            self.ready(server, mode)
+        return server
+
+    @staticmethod
+    def ready(server, mode):
+        """Waits until {server} accepts connections; stops it and raises if it never does."""
         try:
-            wait_port(port)
+            wait_port(server.port)
         except RuntimeError:
             server.stop()
-            raise RuntimeError(f"{impl} ({mode}) did not start; its log {log}:\n" + open(log).read()[-2000:])
-        return server
+            raise RuntimeError(f"{server.impl} ({mode}) did not start; its log {server.log}:\n"
+                               + open(server.log).read()[-2000:])
 
 
 # ---------------------------------------------------------------- load generators
@@ -289,7 +296,9 @@ def tls_bulk(ctx, server, seconds, warmup):
 
 
 JVM_PLAIN = ["lori-ffm", "netty-epoll", "jdk-nio"]
-TLS_IMPLS = ["lori-ffm", "netty-tcnative", "netty-jdk-ssl"]
+# c-openssl: the C server on the same OpenSSL 3 as lori-ffm, directly on the socket: the ceiling
+# for this TLS library, which tells lori-ffm's own cost apart from OpenSSL's against BoringSSL's.
+TLS_IMPLS = ["lori-ffm", "netty-tcnative", "netty-jdk-ssl", "c-openssl"]
 
 WORKLOADS = [
     Workload("http", "HTTP hello, keep-alive, wrk 1 thread x 50 connections", "http",
@@ -322,7 +331,7 @@ def netty_baseline(workload_name, impls):
     return None
 
 
-def run_workload(ctx, w, rounds, seconds, warmup):
+def run_workload(ctx, w, rounds, seconds, warmup, tls_warmup):
     """Starts every implementation's server, warms each, then alternates measured runs."""
     servers = {}
     samples = {impl: [] for impl in w.impls}
@@ -340,14 +349,18 @@ def run_workload(ctx, w, rounds, seconds, warmup):
                 ctx.failures.append(f"{w.name} / {impl}: {str(e).splitlines()[0][:300]}")
                 return None
 
+        # Launch every server at once (JVM start-ups overlap), then wait for each.
         for impl in w.impls:
-            server = attempt(impl, lambda: ctx.impls.start(impl, w.mode))
+            server = attempt(impl, lambda: ctx.impls.start(impl, w.mode, wait=False))
             if server:
                 servers[impl] = server
+        for impl in list(servers):
+            if attempt(impl, lambda: ctx.impls.ready(servers[impl], w.mode) or True) is None:
+                del servers[impl]
         for impl in w.impls:  # warm-up: JIT, pools and caches, not counted
             if impl not in failed:
                 # A handshake exercises far more code than a request: give the JIT longer.
-                attempt(impl, lambda: w.measure(ctx, servers[impl], warmup * (3 if w.mode == "tls-echo" else 1), 0))
+                attempt(impl, lambda: w.measure(ctx, servers[impl], warmup * (tls_warmup if w.mode == "tls-echo" else 1), 0))
         for r in range(rounds):
             order = w.impls if r % 2 == 0 else list(reversed(w.impls))
             for impl in order:
@@ -429,12 +442,24 @@ def native_committed(pid):
 
 def idle_scale(ctx, conns):
     rows = []
+    # Launch every server at once (JVM start-ups overlap); each is measured alone, the others idle.
+    servers = {}
     for impl in IDLE_IMPLS:
         try:
-            rows += idle_one(ctx, impl, conns)
+            servers[impl] = ctx.impls.start(impl, "echo", extra_jvm=["-XX:NativeMemoryTracking=summary"],
+                                            wait=False)
         except Exception as e:  # noqa: BLE001 - reported, never hidden
             log(f"  idle            {impl:15} FAILED: {e}")
             ctx.failures.append(f"idle-10k / {impl}: {str(e).splitlines()[0][:300]}")
+    for impl, server in servers.items():
+        try:
+            ctx.impls.ready(server, "echo")
+            rows += idle_one(ctx, impl, server, conns)
+        except Exception as e:  # noqa: BLE001 - reported, never hidden
+            log(f"  idle            {impl:15} FAILED: {e}")
+            ctx.failures.append(f"idle-10k / {impl}: {str(e).splitlines()[0][:300]}")
+        finally:
+            server.stop()
     base = {r["metric"]: r["median"] for r in rows if r["implementation"] == "netty-epoll"}
     for r in rows:
         b = base.get(r["metric"])
@@ -442,43 +467,40 @@ def idle_scale(ctx, conns):
     return rows
 
 
-def idle_one(ctx, impl, conns):
-    """Memory per idle connection of one implementation: RSS, heap after GC, JVM-tracked native."""
+def idle_one(ctx, impl, server, conns):
+    """Memory per idle connection of one implementation: RSS, heap after GC, JVM off-heap."""
     rows = []
-    server = ctx.impls.start(impl, "echo", extra_jvm=["-XX:NativeMemoryTracking=summary"])
-    try:
-        # Warm up the accept and echo paths with a few connections first, so that
-        # class loading and JIT do not count as per-connection memory.
-        loadgen(ctx.loadgen, "echo", server.port, 1, 0, conns=50, size=64, depth=1)
-        pid = server.proc.pid
-        heap0, native0 = heap_used_after_gc(pid), native_committed(pid)
-        rss0 = rss_bytes(pid)
-        client = subprocess.Popen(["taskset", "-c", CLIENT_CPUS, ctx.loadgen, "idle", "--port",
-                                   str(server.port), "--conns", str(conns)],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = client.stdout.readline()
-        if not line:
-            raise RuntimeError(f"idle client for {impl} failed")
-        connected = json.loads(line)["connected"]
-        # Idle means idle for a while: lori-ffm frees read buffers left unused for a sweep period
-        # (1 s), Netty returns its buffer to the pool after every read. 3 s covers both.
-        time.sleep(3)
-        heap1, native1 = heap_used_after_gc(pid), native_committed(pid)
-        rss1 = rss_bytes(pid)
-        client.stdin.close()
-        client.wait(timeout=60)
-        values = {"rss_bytes_per_conn": (rss1 - rss0) / connected}
-        if heap0 is not None and heap1 is not None:
-            values["heap_bytes_per_conn"] = (heap1 - heap0) / connected
-        if native0 is not None and native1 is not None:
-            values["offheap_bytes_per_conn"] = (native1 - native0) / connected
-        log(f"  idle            {impl:15} " + "  ".join(f"{k} {v:9.0f}" for k, v in values.items())
-            + f"  ({connected} connections)")
-        for metric, v in values.items():
-            rows.append({"workload": "idle-10k", "implementation": impl, "metric": metric,
-                         "median": v, "min": v, "max": v, "samples": 1, "errors": 0})
-    finally:
-        server.stop()
+    # Warm up the accept and echo paths with a few connections first, so that
+    # class loading and JIT do not count as per-connection memory.
+    loadgen(ctx.loadgen, "echo", server.port, 1, 0, conns=50, size=64, depth=1)
+    pid = server.proc.pid
+    heap0, native0 = heap_used_after_gc(pid), native_committed(pid)
+    rss0 = rss_bytes(pid)
+    client = subprocess.Popen(["taskset", "-c", CLIENT_CPUS, ctx.loadgen, "idle", "--port",
+                               str(server.port), "--conns", str(conns)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = client.stdout.readline()
+    if not line:
+        raise RuntimeError(f"idle client for {impl} failed")
+    connected = json.loads(line)["connected"]
+    # Let the last connections' first reads finish everywhere. (lori-ffm reads into its
+    # loop's shared area and keeps nothing per idle connection; Netty returns its buffer
+    # to the pool after every read; NIO and C share one buffer per loop.)
+    time.sleep(1)
+    heap1, native1 = heap_used_after_gc(pid), native_committed(pid)
+    rss1 = rss_bytes(pid)
+    client.stdin.close()
+    client.wait(timeout=60)
+    values = {"rss_bytes_per_conn": (rss1 - rss0) / connected}
+    if heap0 is not None and heap1 is not None:
+        values["heap_bytes_per_conn"] = (heap1 - heap0) / connected
+    if native0 is not None and native1 is not None:
+        values["offheap_bytes_per_conn"] = (native1 - native0) / connected
+    log(f"  idle            {impl:15} " + "  ".join(f"{k} {v:9.0f}" for k, v in values.items())
+        + f"  ({connected} connections)")
+    for metric, v in values.items():
+        rows.append({"workload": "idle-10k", "implementation": impl, "metric": metric,
+                     "median": v, "min": v, "max": v, "samples": 1, "errors": 0})
     return rows
 
 
@@ -579,7 +601,8 @@ def markdown(rows, meta):
 
 
 COLORS = {"lori-ffm": "#d9480f", "netty-epoll": "#1c7ed6", "netty-tcnative": "#1c7ed6",
-          "netty-jdk-ssl": "#74c0fc", "jdk-nio": "#868e96", "c-epoll": "#2b8a3e", "nginx": "#8ce99a"}
+          "netty-jdk-ssl": "#74c0fc", "jdk-nio": "#868e96", "c-epoll": "#2b8a3e", "c-openssl": "#2b8a3e",
+          "nginx": "#8ce99a"}
 
 
 def chart(rows, meta, path):
@@ -697,7 +720,7 @@ def main():
         if o not in known:
             sys.exit(f"bench/run: unknown workload {o!r}; known: {', '.join(known)}")
     rounds = a.rounds or (2 if a.quick else 3)
-    seconds = a.seconds or (2 if a.quick else 5)
+    seconds = a.seconds or (1 if a.quick else 5)
     warmup = 1 if a.quick else 3
     results = a.results or os.path.join(a.root, "bench/results")
     os.makedirs(results, exist_ok=True)
@@ -719,8 +742,10 @@ def main():
     started = time.time()
     for w in WORKLOADS:
         if selected(w.name):
+            t0 = time.time()
             log(f"bench: {w.name}: {w.title}")
-            rows += rows_for(w, run_workload(ctx, w, rounds, seconds, warmup))
+            rows += rows_for(w, run_workload(ctx, w, rounds, seconds, warmup, 1 if a.quick else 3))
+            log(f"bench: {w.name} took {time.time() - t0:.0f} s")
     if selected("idle-10k"):
         log("bench: idle-10k: heap + native + RSS per idle connection at 10,000 connections")
         rows += idle_scale(ctx, 10000)
