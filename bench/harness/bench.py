@@ -573,10 +573,42 @@ def fmt(v):
     return f"{v:.3g}"
 
 
+def summary(rows):
+    """One line per workload: lori-ffm's deciding figure (server CPU per operation; memory per
+    connection for idle-10k) beside Netty's and the C reference's, and the ratios."""
+    def med(w, impl, metric):
+        return next((r["median"] for r in rows if r["workload"] == w and r["implementation"] == impl
+                     and r["metric"] == metric), None)
+    lines = ["| workload | metric | lori-ffm | Netty | C | lori-ffm / Netty | lori-ffm / C | throughput lori-ffm / Netty |",
+             "|---|---|---|---|---|---|---|---|"]
+    for w in [x.name for x in WORKLOADS] + ["idle-10k"]:
+        if not any(r["workload"] == w for r in rows):
+            continue
+        wl = next((x for x in WORKLOADS if x.name == w), None)
+        metrics = [f"cpu_us_per_{wl.unit.lower()}"] if wl else ["rss_bytes_per_conn", "heap_bytes_per_conn"]
+        if w == "ping-pong":
+            metrics.append("p99_us")
+        netty = "netty-tcnative" if wl and wl.mode == "tls-echo" else "netty-epoll"
+        c = "c-openssl" if wl and wl.mode == "tls-echo" else "c-epoll"
+        for metric in metrics:
+            lo, ne, cc = med(w, "lori-ffm", metric), med(w, netty, metric), med(w, c, metric)
+            if lo is None:
+                continue
+            rate = ""
+            if wl and metric.startswith("cpu_"):
+                lr, nr = med(w, "lori-ffm", wl.rate_metric), med(w, netty, wl.rate_metric)
+                rate = f"{lr / nr:.2f}x" if lr and nr else ""
+            lines.append(f"| {w} | {metric} | {fmt(lo)} | {fmt(ne)} | {fmt(cc)} | "
+                         f"{f'{lo / ne:.2f}x' if ne else ''} | {f'{lo / cc:.2f}x' if cc else ''} | {rate} |")
+    return "\n".join(lines)
+
+
 def markdown(rows, meta):
     lines = [f"Machine: {meta['machine']}; {meta['cpus']}. Versions: {meta['versions']}. "
              f"Rounds: {meta['rounds']} x {meta['seconds']} s per implementation, alternated; "
-             "median [min-max]; ratio = median / Netty's median (Netty+tcnative for TLS).", ""]
+             "median [min-max]; ratio = median / Netty's median (Netty+tcnative for TLS).", "",
+             "**Summary** (lower is better for every figure but throughput; C is c-openssl for TLS):", "",
+             summary(rows), ""]
     workloads = []
     for r in rows:
         if r["workload"] not in workloads:
@@ -646,7 +678,7 @@ def chart(rows, meta, path):
            f'font-family="sans-serif" font-size="11">',
            f'<rect width="100%" height="100%" fill="white"/>',
            f'<text x="{left}" y="22" font-size="15" font-weight="bold">Server CPU per operation '
-           f'(idle-10k: RSS per connection), relative to Netty epoll = 1.0; lower is better</text>',
+           f'(idle-10k: RSS per connection), relative to Netty (epoll; + tcnative for TLS) = 1.0; lower is better</text>',
            f'<text x="{left}" y="40">{meta["machine"]}; {meta["cpus"]}</text>',
            f'<text x="{left}" y="55">{meta["versions"]}</text>']
     for t in (0.5, 1.0, 1.5, 2.0, 3.0, 4.0):
@@ -710,7 +742,23 @@ class Context:
     failures: list = field(default_factory=list)
 
 
+def render(results):
+    """Writes latest.md and chart.svg again from latest.json and machine.json (no measuring)."""
+    rows = json.load(open(os.path.join(results, "latest.json")))
+    meta = json.load(open(os.path.join(results, "machine.json")))
+    table = markdown(rows, meta)
+    if meta.get("failures"):
+        table += "\n**Failures** (left out of the table):\n\n" + "\n".join(f"- {f}" for f in meta["failures"]) + "\n"
+    with open(os.path.join(results, "latest.md"), "w") as f:
+        f.write(table + "\n")
+    chart(rows, meta, os.path.join(results, "chart.svg"))
+    print(table)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--render":
+        render(sys.argv[2])
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", required=True)
     ap.add_argument("--classpath", required=True)
