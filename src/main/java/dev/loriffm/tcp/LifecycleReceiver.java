@@ -19,12 +19,17 @@ public interface LifecycleReceiver {
      *
      * <p><b>Warnings</b> (zero copy):
      * <ul>
-     *   <li>{@code data} is a read-only view of the connection's native read buffer, valid only
-     *       until this callback returns. Read only {@code [0, data.byteSize())}.</li>
+     *   <li>{@code data} is a read-only view of native receive memory (the loop's shared receive
+     *       area, or the connection's own memory for bytes left over from an earlier read),
+     *       valid only until this callback returns. Read only {@code [0, data.byteSize())}.</li>
      *   <li>To keep the bytes, copy them: {@code data.toArray(ValueLayout.JAVA_BYTE)}, or
-     *       {@code arena.allocate(data.byteSize()).copyFrom(data)}.</li>
-     *   <li>After the callback the memory is reused for later data, or freed (then any access
-     *       throws {@link IllegalStateException}).</li>
+     *       {@code arena.allocate(data.byteSize()).copyFrom(data)}. To send them on, use
+     *       {@link TcpConnection#sendCopy}, which copies only what the kernel does not take.</li>
+     *   <li>After the callback the memory is reused for later data, possibly another
+     *       connection's on the same loop, or freed; once the connection is closed any access
+     *       throws {@link IllegalStateException}.</li>
+     *   <li>Two deliveries may hand over the same segment object: compare contents, not
+     *       identity.</li>
      * </ul>
      */
     default void onReceived(TcpConnection connection, MemorySegment data) { }
