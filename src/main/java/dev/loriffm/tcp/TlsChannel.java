@@ -6,21 +6,23 @@ import dev.loriffm.internal.sys.OpenSsl;
 import dev.loriffm.internal.sys.SslSession;
 import dev.loriffm.internal.tls.NativeSslContext;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A connection's TLS layer: its {@link SslSession}, the native buffer ciphertext is read into from
- * the socket, and the rules for moving bytes between socket, session and write queue. The
- * connection's read buffer then holds plaintext, framed by {@code bufferUntil} as in plaintext.
+ * A connection's TLS layer: its {@link SslSession} and the rules for moving bytes between socket,
+ * session and write queue. The connection's read buffer then holds plaintext, framed by
+ * {@code bufferUntil} as in plaintext.
  *
- * <p>Ciphertext to send is drained from the session into fresh heap arrays held by the write queue
- * (the session's memory BIO is reused at once, and a heap array needs no release). Plaintext sent
+ * <p>Ciphertext is received into the loop's staging memory and handed to the session's memory BIO
+ * at once (which copies it), so a connection holds no receive buffer of its own. Ciphertext to
+ * send is written from the staging memory when nothing is queued ahead of it (see
+ * {@code TcpConnection.queueTlsOutput}); otherwise it is drained into heap arrays held by the
+ * write queue (a heap array needs no release). Plaintext sent
  * from heap memory is staged in the loop's native staging area, as OpenSSL needs native memory.
  *
- * <p>Loop-confined. {@link #close()} frees the session, the buffer and the context reference once.
+ * <p>Loop-confined. {@link #close()} frees the session and the context reference once.
  */
 final class TlsChannel {
     private static final int CIPHERTEXT_CHUNK = 17 * 1024; // a TLS record and its overhead
@@ -28,7 +30,8 @@ final class TlsChannel {
     private final SslSession session;
     private final NativeSslContext context;
     private final Reactor loop;
-    private final Arena arena;
+    // The first CIPHERTEXT_CHUNK bytes of the loop's staging memory: free whenever receive runs,
+    // since every other user of the staging memory is done with it before it returns.
     private final MemorySegment ciphertextIn;
     private boolean closeNotifySent;
     private boolean closeNotifyReceived;
@@ -40,8 +43,7 @@ final class TlsChannel {
         this.session = session;
         this.context = context;
         this.loop = loop;
-        this.arena = Arena.ofConfined();
-        this.ciphertextIn = arena.allocate(CIPHERTEXT_CHUNK);
+        this.ciphertextIn = loop.scratch().staging().asSlice(0, CIPHERTEXT_CHUNK);
     }
 
     /**
@@ -217,7 +219,7 @@ final class TlsChannel {
         return String.join("; ", texts);
     }
 
-    /** Frees the session, the buffer, and this connection's hold on the context. Idempotent. */
+    /** Frees the session and this connection's hold on the context. Idempotent. */
     void close() {
         if (!closed) {
             closed = true;
@@ -228,7 +230,6 @@ final class TlsChannel {
                 }
             }
             session.close();
-            arena.close();
             context.release();
         }
     }
