@@ -95,19 +95,28 @@ final class ReadBuffer implements Trimmable {
     /** Makes own memory of {@code capacity} bytes the backing, keeping nothing (the buffer is empty). */
     private void useOwn(int capacity) {
         if (own == null || own.byteSize() != capacity) {
-            if (arena != null) {
-                retire(arena);
-            }
-            arena = Arena.ofConfined();
-            own = arena.allocate(capacity);
-            ownReadOnly = own.asReadOnly();
-            if (loop != null && !swept) {
-                swept = true;
-                loop.trimWhenIdle(this);
-            }
+            Arena next = Arena.ofConfined();
+            adoptOwn(next, next.allocate(capacity));
         }
         back(own, ownReadOnly);
         ownUsed = true;
+    }
+
+    /**
+     * Makes {@code memory} (allocated in {@code owner}) the connection's own memory. The previous
+     * own memory, if any, is freed after the current delivery (its slice may be in use).
+     */
+    private void adoptOwn(Arena owner, MemorySegment memory) {
+        if (arena != null) {
+            retire(arena);
+        }
+        arena = owner;
+        own = memory;
+        ownReadOnly = memory.asReadOnly();
+        if (loop != null && !swept) {
+            swept = true;
+            loop.trimWhenIdle(this);
+        }
     }
 
     private void back(MemorySegment backing, MemorySegment backingReadOnly) {
@@ -339,16 +348,8 @@ final class ReadBuffer implements Trimmable {
         MemorySegment.copy(from, fromStart, grown, 0, left);
         if (from == areaSlice) {
             retireView(); // the slice being delivered is of the area: it ends with its callback
-        } else if (arena != null) {
-            retire(arena); // after the current delivery: its slice may be of this memory
         }
-        arena = next;
-        own = grown;
-        ownReadOnly = grown.asReadOnly();
-        if (loop != null && !swept) {
-            swept = true;
-            loop.trimWhenIdle(this);
-        }
+        adoptOwn(next, grown);
         back(own, ownReadOnly);
         ownUsed = true;
         start = 0;
