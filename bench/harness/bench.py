@@ -32,6 +32,10 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # The server gets CPU 0 and the load generator CPU 1: they never compete for a core, and the
 # same split holds for every implementation. Stated in every report.
 SERVER_CPUS = "0"
+# Servers start on every CPU (several JVMs starting on one CPU take seconds) and are pinned to
+# SERVER_CPUS, every thread, once they accept connections; JVMs get -XX:ActiveProcessorCount=1 so
+# that they size their collectors and compiler threads for the one CPU they will run on.
+STARTUP_CPUS = "0,1"
 # The jcmd of the JDK that runs the servers (set in main): another JDK's jcmd cannot attach.
 JCMD = "jcmd"
 CLIENT_CPUS = "1"
@@ -153,7 +157,7 @@ class Impls:
     jvm_flags: list = field(default_factory=list)
 
     def argv(self, impl, mode, port):
-        java = ["taskset", "-c", SERVER_CPUS, self.java] + self.jvm_flags + ["-cp", self.classpath]
+        java = ["taskset", "-c", STARTUP_CPUS, self.java] + self.jvm_flags + ["-cp", self.classpath]
         tls = ["--cert", f"{self.certs}/server.pem", "--key", f"{self.certs}/server.key"]
         extra = tls if mode == "tls-echo" else []
         if impl == "lori-ffm":
@@ -169,7 +173,7 @@ class Impls:
         if impl == "jdk-nio":
             return java + ["dev.loriffm.bench.servers.NioServer", "--mode", mode, "--port", str(port)]
         if impl in ("c-epoll", "c-openssl"):
-            return ["taskset", "-c", SERVER_CPUS, self.cserver, "--mode", mode, "--port", str(port)] + extra
+            return ["taskset", "-c", STARTUP_CPUS, self.cserver, "--mode", mode, "--port", str(port)] + extra
         raise ValueError(impl)
 
     def start(self, impl, mode, extra_jvm=(), wait=True):
@@ -182,7 +186,7 @@ class Impls:
                 conf = f.read().replace("@PORT@", str(port)).replace("@DIR@", tmp)
             with open(os.path.join(tmp, "nginx.conf"), "w") as f:
                 f.write(conf)
-            argv = ["taskset", "-c", SERVER_CPUS, "nginx", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf")]
+            argv = ["taskset", "-c", STARTUP_CPUS, "nginx", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf")]
         else:
             argv = self.argv(impl, mode, port)
             if extra_jvm and argv[3].endswith("java"):
@@ -199,6 +203,9 @@ class Impls:
         """Waits until {server} accepts connections; stops it and raises if it never does."""
         try:
             wait_port(server.port)
+            for pid in [server.proc.pid] + descendants(server.proc.pid):
+                subprocess.run(["taskset", "-a", "-p", "-c", SERVER_CPUS, str(pid)], capture_output=True,
+                               check=True)
         except RuntimeError:
             server.stop()
             raise RuntimeError(f"{server.impl} ({mode}) did not start; its log {server.log}:\n"
@@ -791,7 +798,7 @@ def main():
     logs = tempfile.mkdtemp(prefix="bench-logs-")
     # The same flags for every JVM server. The last four give Netty its fastest configuration
     # (Unsafe, cleaner-less direct buffers, uninitialised arrays); lori-ffm and NIO ignore them.
-    jvm_flags = ["-Xms512m", "-Xmx512m", "--enable-native-access=ALL-UNNAMED",
+    jvm_flags = ["-Xms512m", "-Xmx512m", "-XX:ActiveProcessorCount=1", "--enable-native-access=ALL-UNNAMED",
                  "--sun-misc-unsafe-memory-access=allow", "-Dio.netty.tryReflectionSetAccessible=true",
                  "--add-opens=java.base/java.nio=ALL-UNNAMED",
                  "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED"]
