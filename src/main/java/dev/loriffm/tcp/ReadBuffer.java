@@ -43,11 +43,11 @@ final class ReadBuffer implements Trimmable {
     private Arena arena;
     private MemorySegment own;
     private MemorySegment ownReadOnly;
-    // The loop's area while lent to this buffer's read turn (returned by settle()), and a view of
-    // its first `size` bytes, cached so that borrowing allocates nothing. The view lives in this
-    // connection's own (memory-less) arena, so closing it makes every slice this connection was
-    // ever given of the area throw, as a slice of freed own memory does.
-    private MemorySegment area;
+    // Whether the loop's area is lent to this buffer's read turn (returned by settle()), and a
+    // view of its first `size` bytes, cached so that borrowing allocates nothing. The view lives
+    // in this connection's own (memory-less) arena, so closing it makes every slice this
+    // connection was ever given of the area throw, as a slice of freed own memory does.
+    private boolean areaLent;
     private Arena viewArena;
     private MemorySegment areaSlice;
     private MemorySegment areaReadOnly;
@@ -103,16 +103,16 @@ final class ReadBuffer implements Trimmable {
     }
 
     /**
-     * Makes {@code memory} (allocated in {@code owner}) the connection's own memory. The previous
+     * Makes {@code allocated} (in {@code owner}) the connection's own memory. The previous
      * own memory, if any, is freed after the current delivery (its slice may be in use).
      */
-    private void adoptOwn(Arena owner, MemorySegment memory) {
+    private void adoptOwn(Arena owner, MemorySegment allocated) {
         if (arena != null) {
             retire(arena);
         }
         arena = owner;
-        own = memory;
-        ownReadOnly = memory.asReadOnly();
+        own = allocated;
+        ownReadOnly = allocated.asReadOnly();
         if (loop != null && !swept) {
             swept = true;
             loop.trimWhenIdle(this);
@@ -145,12 +145,7 @@ final class ReadBuffer implements Trimmable {
             arena = null;
         }
         if (memory == own && memory != null) {
-            memory = null;
-            readOnly = null;
-            window = null;
-            windowStart = -1;
-            start = 0;
-            end = 0;
+            forgetBacking();
         }
         own = null;
         ownReadOnly = null;
@@ -161,7 +156,7 @@ final class ReadBuffer implements Trimmable {
      * to the loop. Called by the connection whenever its read loop returns.
      */
     void settle() {
-        if (area == null) {
+        if (!areaLent) {
             return;
         }
         if (memory != null && memory == areaSlice) {
@@ -175,15 +170,10 @@ final class ReadBuffer implements Trimmable {
                 start = 0;
                 end = left;
             } else {
-                memory = null;
-                readOnly = null;
-                window = null;
-                windowStart = -1;
-                start = 0;
-                end = 0;
+                forgetBacking();
             }
         }
-        area = null;
+        areaLent = false;
         loop.returnReceiveArea();
     }
 
@@ -291,10 +281,10 @@ final class ReadBuffer implements Trimmable {
             if (size > minimum) {
                 size = minimum; // a resize above the minimum lasts until the buffer next empties
             }
-            if (area == null && loop != null && size <= Reactor.RECEIVE_AREA_BYTES) {
-                area = loop.borrowReceiveArea();
+            if (!areaLent && loop != null && size <= Reactor.RECEIVE_AREA_BYTES) {
+                areaLent = loop.borrowReceiveArea();
             }
-            if (area != null) {
+            if (areaLent) {
                 if (areaSlice == null || areaSlice.byteSize() != size) {
                     if (viewArena == null) {
                         viewArena = Arena.ofConfined();
@@ -381,6 +371,11 @@ final class ReadBuffer implements Trimmable {
     void release() {
         freeOwn();
         retireView();
+        forgetBacking();
+    }
+
+    /** No backing and nothing buffered (the memory itself is another matter: see the callers). */
+    private void forgetBacking() {
         memory = null;
         readOnly = null;
         window = null;

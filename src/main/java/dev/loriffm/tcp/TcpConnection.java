@@ -595,21 +595,11 @@ public final class TcpConnection {
      */
     public SendResult sendCopy(MemorySegment data) {
         assertInLoop("sendCopy");
-        if (!state.sendsAllowed()) {
-            return SendError.NOT_CONNECTED;
+        SendResult result = sendSegment(data);
+        if (result instanceof SendToken) {
+            writes.detach(data); // plaintext the kernel did not take; TLS already encrypted it all
         }
-        if (flow.throttled) {
-            return SendError.NOT_WRITEABLE;
-        }
-        if (tls != null) {
-            return encryptAndAccept(data);
-        }
-        writes.add(data);
-        long id = nextTokenId++;
-        writes.addToken(id);
-        flush();
-        writes.detach(data);
-        return new SendToken(id);
+        return result;
     }
 
     /**

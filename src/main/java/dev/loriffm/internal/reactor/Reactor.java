@@ -374,23 +374,23 @@ public final class Reactor implements EventLoop {
 
     /**
      * Lends the loop's shared receive area ({@link #RECEIVE_AREA_BYTES} of native memory) to one
-     * read turn, or returns null if it is already lent (a read nested in another connection's
-     * callback). Connections read into it when they hold no unprocessed bytes and deliver straight
-     * from it, so a connection needs memory of its own only for bytes left over after its turn:
+     * read turn; {@return whether it was lent, false if it already is (a read nested in another
+     * connection's callback)} The borrower reaches it through {@link #receiveAreaView}.
+     * Connections read into it when they hold no unprocessed bytes and deliver straight from it, so a connection needs memory of its own only for bytes left over after its turn:
      * the C reference server's design, which keeps idle connections free of buffers and the
      * loop's whole receive footprint one area. Loop thread only; give it back with
      * {@link #returnReceiveArea} before the turn ends.
      */
-    public MemorySegment borrowReceiveArea() {
+    public boolean borrowReceiveArea() {
         if (receiveAreaLent) {
-            return null;
+            return false;
         }
         if (receiveArea == null) {
             receiveArena = Arena.ofConfined();
             receiveArea = receiveArena.allocate(RECEIVE_AREA_BYTES, 64);
         }
         receiveAreaLent = true;
-        return receiveArea;
+        return true;
     }
 
     /**
