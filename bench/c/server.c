@@ -464,7 +464,9 @@ static SSL_CTX *tls_server_ctx(const char *cert, const char *key)
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     /* A system openssl.cnf may set this; cleared so that an EOF without close_notify stays a
      * (truncation) error, as in lori-ffm. */
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF /* OpenSSL 3; BoringSSL has no such option */
     SSL_CTX_clear_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
     /*
      * PARTIAL_WRITE and ACCEPT_MOVING_WRITE_BUFFER: see tls_write. RELEASE_BUFFERS gives a
      * connection's 16 KiB+ record buffers back while it is idle, which is what lets a server

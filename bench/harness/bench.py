@@ -151,6 +151,7 @@ class Impls:
     root: str
     classpath: str
     cserver: str
+    cserver_boringssl: str
     certs: str
     java: str
     logs: str
@@ -174,6 +175,9 @@ class Impls:
             return java + ["dev.loriffm.bench.servers.NioServer", "--mode", mode, "--port", str(port)]
         if impl in ("c-epoll", "c-openssl"):
             return ["taskset", "-c", STARTUP_CPUS, self.cserver, "--mode", mode, "--port", str(port)] + extra
+        if impl == "c-boringssl":
+            return ["taskset", "-c", STARTUP_CPUS, self.cserver_boringssl, "--mode", mode, "--port",
+                    str(port)] + extra
         raise ValueError(impl)
 
     def start(self, impl, mode, extra_jvm=(), wait=True):
@@ -321,7 +325,9 @@ def tls_bulk(ctx, server, seconds, warmup):
 JVM_PLAIN = ["lori-ffm", "netty-epoll", "jdk-nio"]
 # c-openssl: the C server on the same OpenSSL 3 as lori-ffm, directly on the socket: the ceiling
 # for this TLS library, which tells lori-ffm's own cost apart from OpenSSL's against BoringSSL's.
-TLS_IMPLS = ["lori-ffm", "netty-tcnative", "netty-jdk-ssl", "c-openssl"]
+# c-boringssl: the same C server linked against BoringSSL (Debian's build), netty-tcnative's TLS
+# library: the gap between the two C servers is the gap between the TLS libraries.
+TLS_IMPLS = ["lori-ffm", "netty-tcnative", "netty-jdk-ssl", "c-openssl", "c-boringssl"]
 
 WORKLOADS = [
     Workload("http", "HTTP hello, keep-alive, wrk 1 thread x 50 connections", "http",
@@ -610,12 +616,41 @@ def summary(rows):
     return "\n".join(lines)
 
 
+def tls_overhead(rows):
+    """For TLS workloads, each JVM runtime's CPU per operation over the C server linked against the
+    same TLS library (lori-ffm and c-openssl on OpenSSL 3; Netty+tcnative and c-boringssl on
+    BoringSSL): the runtime's own cost, with the TLS libraries' difference taken out."""
+    def med(w, impl, metric):
+        return next((r["median"] for r in rows if r["workload"] == w and r["implementation"] == impl
+                     and r["metric"] == metric), None)
+    lines = []
+    for wl in WORKLOADS:
+        if wl.mode != "tls-echo":
+            continue
+        metric = f"cpu_us_per_{wl.unit.lower()}"
+        lo, co = med(wl.name, "lori-ffm", metric), med(wl.name, "c-openssl", metric)
+        ne, cb = med(wl.name, "netty-tcnative", metric), med(wl.name, "c-boringssl", metric)
+        if None in (lo, co, ne, cb):
+            continue
+        lines.append(f"| {wl.name} | {metric} | {lo / co:.2f}x | {ne / cb:.2f}x | {co / cb:.2f}x |")
+    if not lines:
+        return ""
+    return "\n".join(["**TLS, the runtime's own cost**: CPU per operation over the C server on the same "
+                      "TLS library (lower is better):", "",
+                      "| workload | metric | lori-ffm / c-openssl | netty-tcnative / c-boringssl "
+                      "| c-openssl / c-boringssl (the libraries) |",
+                      "|---|---|---|---|---|"] + lines + [""])
+
+
 def markdown(rows, meta):
     lines = [f"Machine: {meta['machine']}; {meta['cpus']}. Versions: {meta['versions']}. "
              f"Rounds: {meta['rounds']} x {meta['seconds']} s per implementation, alternated; "
              "median [min-max]; ratio = median / Netty's median (Netty+tcnative for TLS).", "",
              "**Summary** (lower is better for every figure but throughput; C is c-openssl for TLS):", "",
              summary(rows), ""]
+    overhead = tls_overhead(rows)
+    if overhead:
+        lines += [overhead, ""]
     workloads = []
     for r in rows:
         if r["workload"] not in workloads:
@@ -657,6 +692,7 @@ def markdown(rows, meta):
 
 COLORS = {"lori-ffm": "#d9480f", "netty-epoll": "#1c7ed6", "netty-tcnative": "#1c7ed6",
           "netty-jdk-ssl": "#74c0fc", "jdk-nio": "#868e96", "c-epoll": "#2b8a3e", "c-openssl": "#2b8a3e",
+          "c-boringssl": "#8ce99a",
           "nginx": "#8ce99a"}
 
 
@@ -771,6 +807,7 @@ def main():
     ap.add_argument("--classpath", required=True)
     ap.add_argument("--java", required=True)
     ap.add_argument("--cserver", required=True)
+    ap.add_argument("--cserver-boringssl", required=True)
     ap.add_argument("--loadgen", required=True)
     ap.add_argument("--certs", required=True)
     ap.add_argument("--netty-version", required=True)
@@ -802,7 +839,7 @@ def main():
                  "--sun-misc-unsafe-memory-access=allow", "-Dio.netty.tryReflectionSetAccessible=true",
                  "--add-opens=java.base/java.nio=ALL-UNNAMED",
                  "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED"]
-    impls = Impls(a.root, a.classpath, a.cserver, a.certs, a.java, logs, jvm_flags)
+    impls = Impls(a.root, a.classpath, a.cserver, a.cserver_boringssl, a.certs, a.java, logs, jvm_flags)
     ctx = Context(impls, a.loadgen, os.path.join(a.root, "bench/conf/pipeline16.lua"), a.java, logs,
                   a.netty_version, a.tcnative_version)
     meta = machine_meta(ctx, rounds, seconds)
