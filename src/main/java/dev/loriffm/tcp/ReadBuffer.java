@@ -284,7 +284,9 @@ final class ReadBuffer implements Trimmable {
             if (!areaLent && loop != null && size <= Reactor.RECEIVE_AREA_BYTES) {
                 areaLent = loop.borrowReceiveArea();
             }
-            if (areaLent) {
+            // The area may have been lent earlier in this turn at a smaller size: a resize since
+            // (in a callback) can make the buffer larger than the area, and then it needs its own.
+            if (areaLent && size <= Reactor.RECEIVE_AREA_BYTES) {
                 if (areaSlice == null || areaSlice.byteSize() != size) {
                     if (viewArena == null) {
                         viewArena = Arena.ofConfined();

@@ -677,11 +677,9 @@ public final class TcpConnection {
      * the send {@link SendError#NOT_WRITEABLE} with no token, as in lori.
      */
     private SendResult encryptAndAccept(MemorySegment... parts) {
-        for (MemorySegment part : parts) {
-            if (!tls.encrypt(part)) {
-                failureDetail = "TLS write: " + tls.failureText();
-                return SendError.NOT_WRITEABLE;
-            }
+        if (!tls.encrypt(parts)) {
+            failureDetail = "TLS write: " + tls.failureText();
+            return SendError.NOT_WRITEABLE;
         }
         queueTlsOutput();
         return accept();
@@ -1265,10 +1263,17 @@ public final class TcpConnection {
     // ------------------------------------------------------------------ I/O
 
     private void onIo(int eventFd, int events) {
-        if (eventFd == fd) {
-            state.ownEvent(this, events);
-        } else {
-            state.attemptEvent(this, eventFd, events);
+        try {
+            if (eventFd == fd) {
+                state.ownEvent(this, events);
+            } else {
+                state.attemptEvent(this, eventFd, events);
+            }
+        } catch (RuntimeException e) {
+            // Callbacks are guarded one by one, so this is the runtime's own failure, part-way
+            // through updating this connection: continuing could lose or reorder bytes. The
+            // connection is failed (and the loop told) rather than trusted further.
+            callbackFailed("I/O handling", e);
         }
     }
 

@@ -139,6 +139,51 @@ final class TlsChannel {
     }
 
     /**
+     * Encrypts several buffers as one stream (a gathered send). Small parts are copied together
+     * into the loop's staging memory before encryption, because the session makes at least one
+     * record per write: a thousand 1-byte parts written one by one would cost a thousand records
+     * of 22+ bytes each on the wire, and the peer a thousand decryptions. Large native parts are
+     * encrypted in place, after what was gathered before them.
+     *
+     * @return false if the session refused the data (nothing usable was queued)
+     */
+    boolean encrypt(MemorySegment[] parts) {
+        if (parts.length == 1) {
+            return encrypt(parts[0]);
+        }
+        MemorySegment staging = loop.scratch().staging();
+        long capacity = staging.byteSize();
+        long filled = 0;
+        for (MemorySegment part : parts) {
+            long size = part.byteSize();
+            if (part.isNative() && size >= capacity / 4) {
+                if (filled > 0 && !writeAll(staging.asSlice(0, filled))) {
+                    return false;
+                }
+                filled = 0;
+                if (!writeAll(part)) {
+                    return false;
+                }
+                continue;
+            }
+            long offset = 0;
+            while (offset < size) {
+                long chunk = Math.min(capacity - filled, size - offset);
+                MemorySegment.copy(part, offset, staging, filled, chunk);
+                filled += chunk;
+                offset += chunk;
+                if (filled == capacity) {
+                    if (!writeAll(staging)) {
+                        return false;
+                    }
+                    filled = 0;
+                }
+            }
+        }
+        return filled == 0 || writeAll(staging.asSlice(0, filled));
+    }
+
+    /**
      * Writes all of {@code plaintext}: with {@code SSL_MODE_ENABLE_PARTIAL_WRITE} one call may take
      * only a record's worth, so keep going until the session has it all.
      */

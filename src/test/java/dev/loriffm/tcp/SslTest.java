@@ -196,6 +196,95 @@ class SslTest extends TlsFixture {
     }
 
     /**
+     * A gathered send of a thousand 1-byte buffers is encrypted as one stream, not as a record per
+     * buffer: the server (streaming; a TLS read delivers at most a record) gets the thousand bytes
+     * in order in a few messages. Written one by one they were a thousand records, each 22+ bytes
+     * of overhead on the wire and a decryption and a callback at the peer.
+     */
+    @Test
+    void gatheredTinyBuffersOverTlsAreCoalescedIntoFewRecords() throws Exception {
+        int parts = 1000;
+        StringBuilder expected = new StringBuilder();
+        java.util.ArrayList<String> buffers = new java.util.ArrayList<>();
+        for (int i = 0; i < parts; i++) {
+            String one = String.valueOf((char) ('a' + i % 26));
+            buffers.add(one);
+            expected.append(one);
+        }
+        CompletableFuture<String> whole = new CompletableFuture<>();
+        int[] messages = new int[1];
+        StringBuilder got = new StringBuilder();
+        Recorder serverSide = new Recorder() {
+            @Override
+            public void onReceived(TcpConnection c, MemorySegment data) {
+                messages[0]++;
+                got.append(Loopback.text(data));
+                if (got.length() >= parts) {
+                    whole.complete(got + " in " + messages[0] + " messages");
+                    c.close();
+                }
+            }
+        };
+        Loopback.Started server = listenTls(serverSide);
+        Recorder client = new Recorder() {
+            @Override
+            public void onConnected(TcpConnection c) {
+                record("send returned " + c.send(buffers));
+            }
+        };
+        sslConnect(server, client);
+        assertEquals(List.of("connecting 1"), client.until("send returned SendToken[id=1]"));
+        String result = Loopback.await(whole);
+        assertTrue(result.startsWith(expected + " in "), result);
+        assertTrue(messages[0] <= 4, "a thousand buffers became " + messages[0] + " TLS records");
+        assertEquals("sent 1", client.next());
+        assertEquals("closed", client.next());
+    }
+
+    /**
+     * Raising the read buffer above the loop's shared receive area from inside {@code onReceived},
+     * in the middle of a read turn that borrowed the area, moves the buffer to memory of its own:
+     * the stream arrives intact and nothing throws on the loop. (The swarm found this: the next
+     * record was decrypted into a view of the 64 KiB area as large as the new buffer, which threw
+     * out of the I/O handler.)
+     */
+    @Test
+    void growingTheReadBufferPastTheReceiveAreaMidTurnKeepsTheStream() throws Exception {
+        int total = 300_000;
+        byte[] payload = new byte[total];
+        for (int i = 0; i < total; i++) {
+            payload[i] = (byte) (i * 31 + 7);
+        }
+        CompletableFuture<byte[]> whole = new CompletableFuture<>();
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        Recorder serverSide = new Recorder() {
+            @Override
+            public void onReceived(TcpConnection c, MemorySegment data) {
+                if (got.size() == 0) {
+                    record("minimum " + c.setReadBufferMinimum(ReadBufferSize.of(100_000)));
+                }
+                got.writeBytes(data.toArray(ValueLayout.JAVA_BYTE));
+                if (got.size() >= total) {
+                    whole.complete(got.toByteArray());
+                    c.close();
+                }
+            }
+        };
+        Loopback.Started server = listenTls(serverSide);
+        Recorder client = new Recorder() {
+            @Override
+            public void onConnected(TcpConnection c) {
+                record("send returned " + c.send(payload));
+            }
+        };
+        sslConnect(server, client);
+        assertEquals(List.of("connecting 1"), client.until("send returned SendToken[id=1]"));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(payload, Loopback.await(whole));
+        assertEquals(List.of("started", "minimum RESIZED"), serverSide.until("closed"));
+        assertEquals(0, ConnectionFakes.callbackFailures(group), "exceptions reached the loop");
+    }
+
+    /**
      * Port of lori _TestSSLLargePayload: 100,000 bytes in one send cross several TLS records and
      * 16 KiB reads, none aligned with the server's 1000-byte frames; every frame arrives whole, in
      * order (frame n holds the byte n % 256). The server uses the default 16 KiB read buffer.
