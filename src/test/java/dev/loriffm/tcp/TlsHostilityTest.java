@@ -157,6 +157,44 @@ class TlsHostilityTest {
     }
 
     /**
+     * Plaintext injected as an application_data record (what a man in the middle could write into
+     * the stream) is never delivered as if it had been encrypted: it fails authentication and the
+     * connection closes.
+     */
+    @ParameterizedTest(name = "our {0}, {1}")
+    @MethodSource("sidesAndVersions")
+    void injectedPlaintextRecordIsNeverDelivered(Side side, String version) throws Exception {
+        Connected c = connectHostile(side, version);
+        c.sendBefore();
+        byte[] text = "GET /injected-by-an-attacker HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+        byte[] injected = record(0x17, text.length, 0);
+        injected = Arrays.copyOf(injected, 5 + text.length);
+        System.arraycopy(text, 0, injected, 5, text.length);
+        c.peer.writeRaw(injected);
+        String closed = c.ours.next();
+        assertTrue(closed.startsWith("closed TLS read: ")
+                && closed.endsWith("decryption failed or bad record mac"), closed);
+        assertEquals(BEFORE, c.ours.received());
+    }
+
+    /**
+     * An unencrypted close_notify alert injected after the handshake (a truncation attack: end the
+     * stream early and make it look clean) is refused, not taken for the peer's close: the
+     * connection closes with a "TLS read" failure detail, never as a clean close.
+     */
+    @ParameterizedTest(name = "our {0}, {1}")
+    @MethodSource("sidesAndVersions")
+    void forgedPlaintextCloseNotifyIsNotACleanClose(Side side, String version) throws Exception {
+        Connected c = connectHostile(side, version);
+        c.sendBefore();
+        c.peer.writeRaw(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00}); // alert: warning, close_notify
+        String closed = c.ours.next();
+        assertTrue(closed.startsWith("closed TLS read: "), closed);
+        assertEquals(BEFORE, c.ours.received());
+        assertTrue(c.peer.awaitPeerClose(), "our side closed the socket");
+    }
+
+    /**
      * A record header promising 256 bytes, 100 of them, then FIN: nothing of the partial record is
      * delivered (it cannot even be authenticated), and the end of the stream closes the connection,
      * described as a truncation.
@@ -174,21 +212,23 @@ class TlsHostilityTest {
         assertTrue(c.peer.awaitPeerClose(), "our side closed the socket");
     }
 
-    static Stream<Arguments> sidesAndOversizedLengths() {
-        return Stream.of(Side.values()).flatMap(side ->
-                Stream.of(0x4800, 0xFFFF).map(length -> Arguments.of(side, length)));
+    static Stream<Arguments> sidesVersionsAndOversizedLengths() {
+        return sidesAndVersions().flatMap(arguments -> Stream.of(0x4801, 0xFFFF)
+                .map(length -> Arguments.of(arguments.get()[0], arguments.get()[1], length)));
     }
 
     /**
-     * A record header whose length exceeds any legal TLS record (RFC 8446 §5.2: 2^14 + 256; TLS 1.2
-     * allows 2^14 + 2048), after which the peer streams bytes without end: our side refuses at the
-     * header and closes (the peer's writing then fails with a reset) long before
-     * {@value #OVERSIZED_STREAM_CAP_MIB} MiB are accepted, so the body is never buffered.
+     * A record header whose length no TLS record may have (TLS 1.3 allows 2^14 + 256 bytes, RFC
+     * 8446 §5.2; TLS 1.2 2^14 + 2048, RFC 5246 §6.2.3), after which the peer streams bytes
+     * without end: our side refuses at the header and closes (the peer's writing then fails with
+     * a reset) long before {@value #OVERSIZED_STREAM_CAP_MIB} MiB are accepted, so the promised
+     * body is never buffered.
      */
-    @ParameterizedTest(name = "our {0}, length {1}")
-    @MethodSource("sidesAndOversizedLengths")
-    void oversizedRecordHeaderClosesWithoutBufferingTheBody(Side side, int length) throws Exception {
-        Connected c = connectHostile(side, "TLSv1.3");
+    @ParameterizedTest(name = "our {0}, {1}, length {2}")
+    @MethodSource("sidesVersionsAndOversizedLengths")
+    void oversizedRecordHeaderClosesWithoutBufferingTheBody(Side side, String version, int length)
+            throws Exception {
+        Connected c = connectHostile(side, version);
         c.sendBefore();
         AtomicLong streamed = new AtomicLong();
         CompletableFuture<Boolean> refused = CompletableFuture.supplyAsync(() -> {
