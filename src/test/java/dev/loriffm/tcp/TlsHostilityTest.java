@@ -95,17 +95,22 @@ class TlsHostilityTest {
     @AfterEach
     void stop() throws Exception {
         long failures = ConnectionFakes.callbackFailures(group);
-        for (AutoCloseable peer : peers) {
-            peer.close();
+        List<Integer> users = new ArrayList<>();
+        try {
+            for (AutoCloseable peer : peers) {
+                peer.close();
+            }
+        } finally {
+            group.close();
+            for (SslContext context : contexts) {
+                users.add(SslContextAccess.of(context).users());
+                context.close();
+            }
         }
-        group.close();
         for (EventLoop loop : group.loops()) {
             assertTrue(((Reactor) loop).awaitTermination(0, TimeUnit.SECONDS), loop + " still running after close()");
         }
-        for (SslContext context : contexts) {
-            assertEquals(0, SslContextAccess.of(context).users(), "a TLS session outlived its connection");
-            context.close();
-        }
+        assertTrue(users.stream().allMatch(n -> n == 0), "TLS sessions outlived their connections: " + users);
         assertEquals(0, failures, "exceptions escaped into the loop");
     }
 
@@ -167,14 +172,12 @@ class TlsHostilityTest {
         Connected c = connectHostile(side, version);
         c.sendBefore();
         byte[] text = "GET /injected-by-an-attacker HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-        byte[] injected = record(0x17, text.length, 0);
-        injected = Arrays.copyOf(injected, 5 + text.length);
-        System.arraycopy(text, 0, injected, 5, text.length);
-        c.peer.writeRaw(injected);
+        c.peer.writeRaw(record(0x17, text.length, text));
         String closed = c.ours.next();
         assertTrue(closed.startsWith("closed TLS read: ")
                 && closed.endsWith("decryption failed or bad record mac"), closed);
         assertEquals(BEFORE, c.ours.received());
+        assertTrue(c.peer.awaitPeerClose(), "our side closed the socket");
     }
 
     /**
@@ -187,7 +190,7 @@ class TlsHostilityTest {
     void forgedPlaintextCloseNotifyIsNotACleanClose(Side side, String version) throws Exception {
         Connected c = connectHostile(side, version);
         c.sendBefore();
-        c.peer.writeRaw(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00}); // alert: warning, close_notify
+        c.peer.writeRaw(record(0x15, 2, new byte[] {1, 0})); // alert: level warning, close_notify
         String closed = c.ours.next();
         assertTrue(closed.startsWith("closed TLS read: "), closed);
         assertEquals(BEFORE, c.ours.received());
@@ -335,8 +338,8 @@ class TlsHostilityTest {
         assertTrue(client.output().contains(line), "the echo: " + client.output());
         assertTrue(ours.next().startsWith("ready TLSv1."));
         assertEquals(line, ours.receivedAfterClose());
-        assertTrue(relay.clientToServerWrites() > 200,
-                "the ClientHello alone is over 200 bytes, each its own write: " + relay.clientToServerWrites());
+        assertTrue(relay.clientToServerWrites() > 200, "s_client's bytes (a ClientHello is over 200 alone), "
+                + "one write each: " + relay.clientToServerWrites());
     }
 
     /** The other way: {@code s_server}'s whole flight reaches our client one byte per segment; it still connects. */
@@ -639,15 +642,20 @@ class TlsHostilityTest {
 
     /** {@return a record header of {@code type} promising {@code length} bytes, then {@code sent} random bytes} */
     private static byte[] record(int type, int length, int sent) {
-        byte[] bytes = new byte[5 + sent];
+        byte[] body = new byte[sent];
+        new Random(type * 31L + length).nextBytes(body);
+        return record(type, length, body);
+    }
+
+    /** {@return a record header of {@code type} (version 0x0303) promising {@code length} bytes, then {@code body}} */
+    private static byte[] record(int type, int length, byte[] body) {
+        byte[] bytes = new byte[5 + body.length];
         bytes[0] = (byte) type;
         bytes[1] = 0x03;
         bytes[2] = 0x03;
         bytes[3] = (byte) (length >> 8);
         bytes[4] = (byte) length;
-        byte[] body = new byte[sent];
-        new Random(type * 31L + length).nextBytes(body);
-        System.arraycopy(body, 0, bytes, 5, sent);
+        System.arraycopy(body, 0, bytes, 5, body.length);
         return bytes;
     }
 
