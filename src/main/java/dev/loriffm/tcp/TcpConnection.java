@@ -1387,6 +1387,12 @@ public final class TcpConnection {
                     failureDetail = "recv: " + Errno.describe((int) -n);
                 } else if (state.handshaking()) {
                     failureDetail = "TLS handshake: the peer closed the connection";
+                } else if (tls != null && !tls.closeNotifyReceived()) {
+                    // A FIN with no close_notify before it may have cut the stream short (RFC 8446
+                    // §6.1). OpenSSL cannot say so here: its input is a memory BIO that never sees
+                    // the socket's end, so clearing SSL_OP_IGNORE_UNEXPECTED_EOF has no effect.
+                    // Without this the truncation would read exactly like a clean close.
+                    failureDetail = "TLS read: the peer closed the connection without close_notify (truncated)";
                 }
                 // n == 0: the peer closed; lori does not support half-open connections.
                 state.hardClose(this, CloseCause.UNSPECIFIED);
