@@ -193,8 +193,8 @@ final class Swarm implements AutoCloseable {
                 }
                 expect(client.ledger.settled(), client.describe() + ": tokens outstanding: " + client.ledger);
                 SwarmServer server = servers.get(plan.seed());
-                if (plan.ending() == SwarmPlan.Ending.CLIENT_ABORTS) {
-                    abortsOverTls += plan.tls() ? 1 : 0;
+                if (plan.ending() == SwarmPlan.Ending.CLIENT_ABORTS || plan.ending() == SwarmPlan.Ending.SERVER_ABORTS) {
+                    abortsOverTls += plan.tls() && plan.ending() == SwarmPlan.Ending.CLIENT_ABORTS ? 1 : 0;
                     continue; // a reset discards what the kernels held: only conservation applies
                 }
                 if (server == null) {

@@ -32,7 +32,9 @@ record SwarmPlan(long seed, boolean tls, Ending ending, int recordCount, int max
         /** The client hard-closes after receiving {@code abortAfter} bytes. */
         CLIENT_ABORTS,
         /** The server closes gracefully after receiving {@code serverCloseAfter} bytes. */
-        SERVER_CLOSES
+        SERVER_CLOSES,
+        /** The server hard-closes after receiving {@code serverCloseAfter} bytes. */
+        SERVER_ABORTS
     }
 
     /** How the server sends back what it received. */

@@ -98,6 +98,12 @@ final class SwarmServer implements ServerLifecycleReceiver {
             closeNow(c);
             return;
         }
+        if (plan.ending() == SwarmPlan.Ending.SERVER_ABORTS && received >= plan.serverCloseAfter()) {
+            closeRequested = true;
+            pending.clear();
+            c.hardClose();
+            return;
+        }
         if (plan.serverMuteEvery() > 0 && messages % plan.serverMuteEvery() == 0 && !mutedForTimer
                 && c.setTimer(new TimerDuration(1 + random.nextInt(3))) instanceof TimerToken) {
             mutedForTimer = true;
