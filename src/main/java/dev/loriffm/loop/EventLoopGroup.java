@@ -91,8 +91,9 @@ public final class EventLoopGroup implements AutoCloseable {
 
     /**
      * Shuts every loop down (hard-closing what is still open, so every connection and listener
-     * reports closed), waits for the loop threads to exit, and stops the resolver threads.
-     * Idempotent. Must not be called from one of the group's own loop threads (it waits for them).
+     * reports closed), waits for the loop threads to exit, and stops the resolver threads,
+     * waiting for a name resolution in progress to end (getaddrinfo cannot be interrupted); each
+     * wait is bounded (30 s, then a warning is logged). Idempotent. Must not be called from one of the group's own loop threads (it waits for them).
      *
      * @throws IllegalStateException if called from a loop thread of this group
      */
@@ -118,6 +119,16 @@ public final class EventLoopGroup implements AutoCloseable {
             }
         }
         blocking.shutdownNow();
+        try {
+            // A resolution in progress cannot be interrupted (getaddrinfo blocks); it ends by
+            // itself, and close() returns once it has, so no thread outlives the group.
+            if (!blocking.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                System.getLogger("dev.loriffm.loop").log(System.Logger.Level.WARNING,
+                        "a name resolution did not end within {0} s of close", CLOSE_WAIT_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+        }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }

@@ -51,6 +51,22 @@ final class Loopback {
 
     static Started listen(EventLoopGroup group, String host, IpVersion version,
                           Function<AcceptedSocket, ServerLifecycleReceiver> serverFactory) throws Exception {
+        return listenAccepting(group, host, version,
+                socket -> TcpConnection.server(SERVE, socket, serverFactory.apply(socket)));
+    }
+
+    /**
+     * Starts a listener on 127.0.0.1 port 0 whose accepted connections are TLS servers with
+     * {@code context} and receivers made by {@code serverFactory}; {@return its address once listening}
+     */
+    static Started listenTls(EventLoopGroup group, dev.loriffm.tls.SslContext context,
+                             Function<AcceptedSocket, ServerLifecycleReceiver> serverFactory) throws Exception {
+        return listenAccepting(group, "127.0.0.1", IpVersion.IP4,
+                socket -> TcpConnection.sslServer(SERVE, socket, context, serverFactory.apply(socket)));
+    }
+
+    private static Started listenAccepting(EventLoopGroup group, String host, IpVersion version,
+                                           Function<AcceptedSocket, TcpConnection> accept) throws Exception {
         CompletableFuture<InetSocketAddress> listening = new CompletableFuture<>();
         BlockingQueue<String> events = new LinkedBlockingQueue<>();
         TcpListener listener = TcpListener.create(LISTEN, group, host, 0, new ListenerReceiver() {
@@ -66,7 +82,7 @@ final class Loopback {
 
             @Override
             public TcpConnection onAccept(TcpListener l, AcceptedSocket socket) {
-                return TcpConnection.server(SERVE, socket, serverFactory.apply(socket));
+                return accept.apply(socket);
             }
 
             @Override

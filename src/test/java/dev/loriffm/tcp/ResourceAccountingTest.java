@@ -8,10 +8,8 @@ import dev.loriffm.tls.TestCertificates;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Semaphore;
@@ -20,7 +18,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -29,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * After 100,000 connection open/close cycles (one in ten over TLS), with the groups and contexts
  * that served them closed, the process holds exactly the file descriptors and threads it held
- * before, and the native memory the JVM's Native Memory Tracking attributes to {@code Other} (every
+ * before (Java threads: loops and resolvers are gone), and the native memory the JVM's Native Memory Tracking attributes to {@code Other} (every
  * FFM arena's allocation: read buffers, receive areas, scratch memory) is back to its count of
  * live allocations. OpenSSL's own allocations are outside NMT: what glibc's allocator holds
  * ({@link MallocAccounting}) less NMT's total of the JVM's mallocs covers them, and may grow only
@@ -68,7 +65,7 @@ class ResourceAccountingTest {
         assertEquals(before.fds.size(), after.fds.size(), "file descriptors after " + CYCLES + " cycles: new "
                 + leaked + ", gone " + gone);
         assertEquals(Set.of(), leaked, "file descriptors opened and not closed over " + CYCLES + " cycles");
-        assertEquals(before.threads, after.threads, "threads before and after");
+        assertEquals(before.threads, after.threads, "Java threads before and after");
         assertEquals(before.otherAllocations, after.otherAllocations, "live FFM (NMT Other) allocations: "
                 + before.otherKb + " KB before, " + after.otherKb + " KB after");
         long otherMallocGrowth = after.nonJvmMalloc - before.nonJvmMalloc;
@@ -76,7 +73,7 @@ class ResourceAccountingTest {
                 + "(OpenSSL's, libc's) grew by " + (otherMallocGrowth >> 10) + " KiB over " + CYCLES + " cycles");
         System.out.printf("resource accounting: %d cycles; fds %d, threads %d, NMT Other %d allocations "
                         + "(%d KB) before and after; malloc outside the JVM %+d KiB%n", CYCLES, before.fds.size(),
-                before.threads, after.otherAllocations, after.otherKb, otherMallocGrowth >> 10);
+                before.threads.size(), after.otherAllocations, after.otherKb, otherMallocGrowth >> 10);
     }
 
     /**
@@ -109,7 +106,7 @@ class ResourceAccountingTest {
                 }
             };
             Loopback.Started plain = Loopback.listen(servers, socket -> answer);
-            TlsListener tlsListener = new TlsListener(servers, serverContext, answer);
+            Loopback.Started tls = Loopback.listenTls(servers, serverContext, socket -> answer);
             ClientLifecycleReceiver ask = new ClientLifecycleReceiver() {
                 @Override
                 public void onConnected(TcpConnection c) {
@@ -137,7 +134,7 @@ class ResourceAccountingTest {
                 }
             };
             int port = plain.address().getPort();
-            int tlsPort = tlsListener.port();
+            int tlsPort = tls.address().getPort();
             for (int i = 0; i < cycles && failure.get() == null; i++) {
                 if (!slots.tryAcquire(Loopback.WAIT_SECONDS, TimeUnit.SECONDS)) {
                     return "no cycle finished within " + Loopback.WAIT_SECONDS + " s after " + done.get();
@@ -156,40 +153,8 @@ class ResourceAccountingTest {
         }
     }
 
-    /** A TLS listener on 127.0.0.1:0 whose connections answer as {@code receiver} does. */
-    private static final class TlsListener {
-        private final Loopback.Started started;
-
-        TlsListener(EventLoopGroup group, SslContext context, ServerLifecycleReceiver receiver) throws Exception {
-            java.util.concurrent.CompletableFuture<java.net.InetSocketAddress> listening =
-                    new java.util.concurrent.CompletableFuture<>();
-            TcpListener listener = TcpListener.create(Loopback.LISTEN, group, "127.0.0.1", 0, new ListenerReceiver() {
-                @Override
-                public void onListening(TcpListener l) {
-                    listening.complete(l.localAddress());
-                }
-
-                @Override
-                public void onListenFailure(TcpListener l, ListenFailure failure) {
-                    listening.completeExceptionally(new AssertionError("listen failed: " + failure));
-                }
-
-                @Override
-                public TcpConnection onAccept(TcpListener l, AcceptedSocket socket) {
-                    return TcpConnection.sslServer(Loopback.SERVE, socket, context, receiver);
-                }
-            }, IpVersion.IP4, MaxSpawn.DEFAULT);
-            started = new Loopback.Started(listener, Loopback.await(listening),
-                    new java.util.concurrent.LinkedBlockingQueue<>());
-        }
-
-        int port() {
-            return started.address().getPort();
-        }
-    }
-
     /** What the process holds at one moment. */
-    private record Snapshot(Set<String> fds, int threads, long otherAllocations, long otherKb, long nonJvmMalloc) {
+    private record Snapshot(Set<String> fds, List<String> threads, long otherAllocations, long otherKb, long nonJvmMalloc) {
         private static final Pattern OTHER = Pattern.compile("malloc=(\\d+)KB tag=Other #(\\d+)");
         private static final Pattern JVM_MALLOC = Pattern.compile("malloc: (\\d+)KB #");
 
@@ -202,7 +167,7 @@ class ResourceAccountingTest {
             Matcher jvmMalloc = JVM_MALLOC.matcher(nmt);
             assertTrue(jvmMalloc.find(), () -> "no malloc total in the NMT summary:\n" + nmt);
             long nonJvmMalloc = MallocAccounting.bytesInUse() - (Long.parseLong(jvmMalloc.group(1)) << 10);
-            return new Snapshot(nonTransientFds(), threadCount(), Long.parseLong(other.group(2)),
+            return new Snapshot(nonTransientFds(), javaThreads(), Long.parseLong(other.group(2)),
                     Long.parseLong(other.group(1)), nonJvmMalloc);
         }
 
@@ -220,10 +185,12 @@ class ResourceAccountingTest {
             return fds;
         }
 
-        private static int threadCount() throws IOException {
-            try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-                return (int) tasks.count();
-            }
+        /**
+         * {@return the names of the live Java threads, sorted} The JVM's own native threads (GC
+         * workers, JIT compilers) come and go with load, so the process's task count is no oracle.
+         */
+        private static List<String> javaThreads() {
+            return Thread.getAllStackTraces().keySet().stream().map(Thread::getName).sorted().toList();
         }
     }
 }

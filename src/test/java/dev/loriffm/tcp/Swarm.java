@@ -45,28 +45,7 @@ final class Swarm implements AutoCloseable {
                 .certificateChain(TestCertificates.serverCertificate(), TestCertificates.serverKey()).buildOrThrow();
         clientContext = SslContext.client().trustedCertificates(TestCertificates.caCertificate()).buildOrThrow();
         plain = Loopback.listen(serverGroup, socket -> accepted(new SwarmServer(this, false)));
-        tls = listenTls();
-    }
-
-    private Loopback.Started listenTls() throws Exception {
-        java.util.concurrent.CompletableFuture<InetSocketAddress> listening = new java.util.concurrent.CompletableFuture<>();
-        TcpListener listener = TcpListener.create(Loopback.LISTEN, serverGroup, "127.0.0.1", 0, new ListenerReceiver() {
-            @Override
-            public void onListening(TcpListener l) {
-                listening.complete(l.localAddress());
-            }
-
-            @Override
-            public void onListenFailure(TcpListener l, ListenFailure failure) {
-                listening.completeExceptionally(new AssertionError("listen failed: " + failure));
-            }
-
-            @Override
-            public TcpConnection onAccept(TcpListener l, AcceptedSocket socket) {
-                return TcpConnection.sslServer(Loopback.SERVE, socket, serverContext, accepted(new SwarmServer(Swarm.this, true)));
-            }
-        }, IpVersion.IP4, MaxSpawn.DEFAULT);
-        return new Loopback.Started(listener, Loopback.await(listening), new java.util.concurrent.LinkedBlockingQueue<>());
+        tls = Loopback.listenTls(serverGroup, serverContext, socket -> accepted(new SwarmServer(this, true)));
     }
 
     private SwarmServer accepted(SwarmServer server) {

@@ -292,7 +292,17 @@ public final class Reactor implements EventLoop {
 
     /** Waits up to {@code timeout} for the loop thread to exit; {@return whether it has} */
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-        return terminated.await(timeout, unit);
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        if (!terminated.await(timeout, unit)) {
+            return false;
+        }
+        if (Thread.currentThread() == thread) {
+            return true;
+        }
+        // The latch opens in the thread's last moments: join it too, so that "terminated" means
+        // the thread is gone (a caller counting the process's threads sees it gone).
+        long left = Math.max(1, deadline - System.nanoTime());
+        return thread.join(java.time.Duration.ofNanos(left));
     }
 
     private void run() {
