@@ -284,7 +284,11 @@ final class ReadBuffer implements Trimmable {
             if (!areaLent && loop != null && size <= Reactor.RECEIVE_AREA_BYTES) {
                 areaLent = loop.borrowReceiveArea();
             }
-            if (areaLent) {
+            // The size can outgrow the area while it is lent: setReadBufferMinimum or
+            // resizeReadBuffer from onReceived, between two windows of one read turn. The area
+            // stays lent until settle(); this window comes from own memory (found by
+            // ReadPathFuzzTest: receiveAreaView threw IndexOutOfBoundsException into the loop).
+            if (areaLent && size <= Reactor.RECEIVE_AREA_BYTES) {
                 if (areaSlice == null || areaSlice.byteSize() != size) {
                     if (viewArena == null) {
                         viewArena = Arena.ofConfined();
