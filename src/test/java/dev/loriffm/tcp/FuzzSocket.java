@@ -36,13 +36,16 @@ final class FuzzSocket extends FakeBackend {
     private int receiveErrno;
     /** Bytes {@link #receive} handed to the connection. */
     long handedOut;
-    /** Bytes written by the connection, in order. */
+    /** Bytes written by the connection, in order (a target may {@link #takeWritten} them). */
     final ByteArrayOutputStream written = new ByteArrayOutputStream();
     /** How many more bytes writes may take ({@code Long.MAX_VALUE}: unlimited). */
     long sendCapacity = Long.MAX_VALUE;
     /** If not 0, every write fails with this errno. */
     int sendErrno;
     boolean finSent;
+    /** The bytes written when FIN was sent, or -1. */
+    long writtenAtFin = -1;
+    private long writtenTotal;
     boolean closed;
     private IoHandler handler;
 
@@ -87,6 +90,11 @@ final class FuzzSocket extends FakeBackend {
         if (handler != null && !closed) {
             handler.onIo(fd, events);
         }
+    }
+
+    /** {@return every byte written so far, including those {@link #takeWritten} took} */
+    long writtenTotal() {
+        return writtenTotal;
     }
 
     /** {@return the bytes written since the last call} */
@@ -146,6 +154,7 @@ final class FuzzSocket extends FakeBackend {
         if (sendCapacity != Long.MAX_VALUE) {
             sendCapacity -= n;
         }
+        writtenTotal += n;
         return n;
     }
 
@@ -186,6 +195,7 @@ final class FuzzSocket extends FakeBackend {
             violations.add("FIN sent twice");
         }
         finSent = true;
+        writtenAtFin = writtenTotal;
         return super.shutdownWrite(loop, socketFd);
     }
 
