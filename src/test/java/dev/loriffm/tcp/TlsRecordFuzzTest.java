@@ -2,23 +2,14 @@ package dev.loriffm.tcp;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.loriffm.internal.reactor.Reactor;
-import dev.loriffm.internal.sys.NativeScratch;
 import dev.loriffm.internal.sys.OpenSsl;
 import dev.loriffm.internal.sys.SslSession;
 import dev.loriffm.internal.tls.NativeSslContext;
 import dev.loriffm.internal.tls.SslContextAccess;
-import dev.loriffm.loop.EventLoopGroup;
-import dev.loriffm.tls.SslContext;
-import dev.loriffm.tls.TestCertificates;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 import java.io.ByteArrayOutputStream;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,151 +18,20 @@ import java.util.concurrent.CompletableFuture;
 import static dev.loriffm.tcp.FakeBackend.READABLE;
 
 /**
- * Coverage-guided fuzzing (Jazzer) of TLS record handling: fuzzer-chosen bytes reach a TLS server
- * connection's OpenSSL session (memory BIOs, as the runtime runs it) through a {@link FuzzSocket}.
+ * Coverage-guided fuzzing (Jazzer) of TLS record handling after a real handshake between a TLS
+ * server connection on a {@link FuzzSocket} and an OpenSSL client session: fuzzer-chosen steps mix
+ * the client's genuine records (application data, close_notify) with garbage, flipped bits, cuts
+ * at any byte, the peer's FIN, server sends, and mute/unmute/framing on the server.
  *
- * <p>Before the handshake the bytes stand in for a ClientHello (the corpus holds real ones from
- * {@code openssl s_client}), cut into fuzzer-chosen reads: the connection never starts, never
- * delivers plaintext, and ends in exactly one {@code onStartFailure(SSL)}.
+ * <p>Every byte delivered is the next byte the client really sent (garbage never turns into
+ * plaintext), framing holds, nothing comes while muted or after {@code onClosed}, and when nothing
+ * was tampered with, all of it arrives; the client decrypts only what the server sent. No
+ * exception escapes into the loop, the socket is closed once, and both sessions are freed.
  *
- * <p>After a real handshake with an OpenSSL client session, fuzzer-chosen steps mix the client's
- * genuine records (application data, close_notify) with garbage, flipped bits, cuts at any byte,
- * the peer's FIN, server sends, and mute/unmute/framing on the server: every byte delivered is the
- * next byte the client really sent (garbage never turns into plaintext), framing holds, nothing
- * comes while muted or after {@code onClosed}; when nothing was tampered with, all of it arrives.
- *
- * <p>In both: no exception escapes into the loop, the socket is closed once, and the session is
- * freed (the context has no user left). The suite replays the corpus under
- * {@code TlsRecordFuzzTestInputs}; {@code scripts/fuzz TlsRecordFuzzTest} fuzzes it.
+ * <p>The suite replays the corpus under {@code TlsRecordFuzzTestInputs}; {@code scripts/fuzz
+ * TlsRecordFuzzTest} fuzzes it.
  */
-class TlsRecordFuzzTest {
-    private static EventLoopGroup group;
-    private static Reactor loop;
-    private static SslContext serverContext;
-    private static SslContext clientContext;
-    private static NativeScratch clientScratch; // the client session's, on the loop thread
-    private static Arena arena;
-    private static MemorySegment clientBuffer;
-
-    @BeforeAll
-    static void startLoopAndContexts() throws Exception {
-        group = EventLoopGroup.create(1);
-        loop = (Reactor) group.next();
-        serverContext = SslContext.server()
-                .certificateChain(TestCertificates.serverCertificate(), TestCertificates.serverKey())
-                .buildOrThrow();
-        clientContext = SslContext.client().trustedCertificates(TestCertificates.caCertificate()).buildOrThrow();
-        clientScratch = ConnectionFakes.onLoop(loop, NativeScratch::new);
-        arena = Arena.ofShared();
-        clientBuffer = arena.allocate(64 * 1024);
-    }
-
-    @AfterAll
-    static void stopLoopAndContexts() throws Exception {
-        ConnectionFakes.onLoop(loop, () -> {
-            clientScratch.close();
-            return null;
-        });
-        group.close();
-        serverContext.close();
-        clientContext.close();
-        arena.close();
-    }
-
-    /** {@return how many connections hold {@code context} now} */
-    static int users(SslContext context) {
-        NativeSslContext tls = SslContextAccess.of(context);
-        try {
-            Field users = NativeSslContext.class.getDeclaredField("users");
-            users.setAccessible(true);
-            synchronized (tls) {
-                return users.getInt(tls);
-            }
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    // ------------------------------------------------------------------ before the handshake
-
-    @FuzzTest(maxDuration = "30s")
-    void bytesBeforeTheHandshakeNeverStartTheConnection(FuzzedDataProvider data) throws Exception {
-        // Cuts come from the input's tail, so a seed that is a ClientHello plus two zero bytes is
-        // that ClientHello in one read.
-        int pieces = data.consumeInt(1, 8);
-        int[] cuts = new int[pieces - 1];
-        for (int i = 0; i < cuts.length; i++) {
-            cuts[i] = data.consumeInt(1, 1024);
-        }
-        boolean fin = data.consumeBoolean();
-        byte[] hello = data.consumeRemainingAsBytes();
-        FuzzSocket socket = new FuzzSocket();
-        List<String> events = new ArrayList<>();
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        ServerLifecycleReceiver receiver = new ServerLifecycleReceiver() {
-            @Override
-            public void onStarted(TcpConnection c) {
-                events.add("started");
-            }
-
-            @Override
-            public void onStartFailure(TcpConnection c, StartFailure reason) {
-                events.add("start failure " + reason);
-            }
-
-            @Override
-            public void onReceived(TcpConnection c, MemorySegment message) {
-                events.add("received " + message.byteSize());
-            }
-
-            @Override
-            public void onClosed(TcpConnection c) {
-                events.add("closed");
-            }
-        };
-        long failuresBefore = ConnectionFakes.onLoop(loop, loop::callbackFailures);
-        TcpConnection c = FuzzRuns.server(socket, loop, receiver, ReadBufferSize.DEFAULT,
-                SslContextAccess.of(serverContext));
-        loop.execute(() -> {
-            int from = 0;
-            for (int i = 0; i <= cuts.length; i++) {
-                int to = i < cuts.length ? Math.min(hello.length, from + cuts[i]) : hello.length;
-                byte[] piece = Arrays.copyOfRange(hello, from, to);
-                from = to;
-                loop.defer(() -> {
-                    socket.arrive(piece);
-                    socket.event(READABLE);
-                });
-            }
-            if (fin) {
-                loop.defer(() -> {
-                    socket.arriveEndOfStream();
-                    socket.event(READABLE);
-                });
-            }
-            loop.defer(() -> {
-                c.hardClose(); // a no-op if the handshake already failed
-                if (!events.equals(List.of("start failure SSL"))) {
-                    socket.violations.add("callbacks " + events + ", expected one start failure");
-                }
-                if (!socket.closed) {
-                    socket.violations.add("the socket is open");
-                }
-                if (loop.callbackFailures() != failuresBefore) {
-                    socket.violations.add("an exception escaped into the loop");
-                }
-                OpenSsl.drainErrors(); // a failed handshake's errors belong to no later input
-                done.complete(null);
-            });
-        });
-        FuzzRuns.await(done, socket.violations, hello.length + " bytes in " + pieces + " reads, FIN " + fin);
-        if (users(serverContext) != 0) {
-            throw new AssertionError("the server context still has " + users(serverContext) + " users");
-        }
-    }
-
-    // ------------------------------------------------------------------ after the handshake
-
+class TlsRecordFuzzTest extends TlsFuzzFixture {
     static final int APP_DATA = 0;
     static final int GARBAGE = 1;
     static final int FLIP = 2;
