@@ -24,7 +24,7 @@ import static dev.loriffm.tcp.FakeBackend.WRITEABLE;
 
 /**
  * Coverage-guided fuzzing (Jazzer) of the connection state machine: a server connection on a
- * {@link FuzzSocket} gets a fuzzer-chosen sequence of API calls (the four kinds of send,
+ * {@link FuzzSocket} gets a fuzzer-chosen sequence of API calls (send in its five forms,
  * {@code close}, {@code hardClose}, {@code mute}, {@code unmute}, {@code readAgain},
  * {@code setTimer}, {@code cancelTimer}), socket events (readable, writeable, error and hang-up
  * flags, data, the peer's FIN, receive errors) and socket behaviour (write capacity, EAGAIN,
@@ -36,7 +36,8 @@ import static dev.loriffm.tcp.FakeBackend.WRITEABLE;
  * token after every sent one; {@code onSendFailed} comes only after {@code onClosed}, in a later
  * call; nothing else follows {@code onClosed}, which comes once; the socket gets exactly the
  * accepted bytes in order, FIN only after {@code close()} and after all of them; a send's result
- * is what {@code isWriteable}/{@code isOpen} promised; throttle callbacks alternate; received bytes
+ * is what {@code isWriteable}/{@code isOpen} promised; {@code close()} while muted is a hard close
+ * and, with nothing queued, sends FIN at once; throttle callbacks alternate; received bytes
  * are the arrived bytes in order and never delivered while muted; a timer token fires once, only if
  * it was set; the socket is closed once and never used after; and no exception escapes into the
  * loop.
@@ -237,8 +238,17 @@ class ConnectionStateFuzzTest {
             switch (kind) {
                 case SEND -> send(c, value, size);
                 case CLOSE -> {
+                    boolean wasOpen = c.isOpen();
+                    boolean wasMuted = c.isMuted();
+                    boolean nothingQueued = socket.writtenTotal() == acceptedLength;
                     closeCalled = true;
                     c.close();
+                    if (wasOpen && wasMuted && closedCount == 0) {
+                        violations.add("close() while muted did not hard-close (lori#344)");
+                    }
+                    if (wasOpen && !wasMuted && nothingQueued && !socket.finSent && closedCount == 0) {
+                        violations.add("close() with nothing queued sent no FIN");
+                    }
                 }
                 case HARD_CLOSE -> {
                     closeCalled = true;
