@@ -34,13 +34,14 @@ import static dev.loriffm.tcp.FakeBackend.WRITEABLE;
  * <p>Whatever the sequence, lori's invariants hold: every accepted send completes exactly once,
  * with {@code onSent} if and only if all its bytes were written, in token order, and every failed
  * token after every sent one; {@code onSendFailed} comes only after {@code onClosed}, in a later
- * call; nothing else follows {@code onClosed}, which comes once; the socket gets exactly the
- * accepted bytes in order, FIN only after {@code close()} and after all of them; a send's result
- * is what {@code isWriteable}/{@code isOpen} promised; {@code close()} while muted is a hard close
- * and, with nothing queued, sends FIN at once; throttle callbacks alternate; received bytes
- * are the arrived bytes in order and never delivered while muted; a timer token fires once, only if
- * it was set; the socket is closed once and never used after; and no exception escapes into the
- * loop.
+ * loop turn; sends, mute, unmute and timer calls never call back before they return (but a send
+ * that hard-closes reports onSent and onClosed); nothing else follows {@code onClosed}, which comes
+ * once; the socket gets exactly the accepted bytes in order, FIN only after {@code close()} and
+ * after all of them; a send's result is what {@code isWriteable}/{@code isOpen} promised;
+ * {@code close()} while muted is a hard close and, with nothing queued, sends FIN at once; throttle
+ * callbacks alternate; received bytes are the arrived bytes in order and never delivered while
+ * muted; a timer token fires once, only if it was set; the socket is closed once and never used
+ * after; and no exception escapes into the loop.
  *
  * <p>The suite replays the corpus under {@code ConnectionStateFuzzTestInputs}; {@code scripts/fuzz
  * ConnectionStateFuzzTest} fuzzes it.
@@ -161,7 +162,12 @@ class ConnectionStateFuzzTest {
         // Lifecycle.
         private boolean closeCalled;
         private int closedCount;
-        private boolean inOnClosed;
+        private boolean closedMarkerRan;
+        // The API call in progress that must not call back (send, mute, timers ...), or null; and
+        // whether it called onSent or onClosed (allowed from a send only if it hard-closed).
+        private String silentCall;
+        private boolean sentInCall;
+        private boolean closedInCall;
         private boolean throttled;
         private TimerToken activeTimer;
         private boolean finishing;
@@ -234,6 +240,27 @@ class ConnectionStateFuzzTest {
 
         /** An API call, from a step or from inside a callback. */
         private void act(int kind, int value, int size) {
+            String outer = silentCall;
+            boolean outerSent = sentInCall;
+            boolean outerClosed = closedInCall;
+            boolean silent = kind == SEND || kind == MUTE || kind == UNMUTE || kind == SET_TIMER
+                    || kind == CANCEL_TIMER;
+            silentCall = silent ? NAMES[kind] : null;
+            sentInCall = false;
+            closedInCall = false;
+            try {
+                call(kind, value, size);
+                if (silent && (sentInCall || closedInCall) && !(kind == SEND && closedInCall)) {
+                    violations.add((sentInCall ? "onSent" : "onClosed") + " from inside " + NAMES[kind] + "()");
+                }
+            } finally {
+                silentCall = outer;
+                sentInCall = outerSent;
+                closedInCall = outerClosed;
+            }
+        }
+
+        private void call(int kind, int value, int size) {
             TcpConnection c = connection;
             switch (kind) {
                 case SEND -> send(c, value, size);
@@ -350,6 +377,22 @@ class ConnectionStateFuzzTest {
             if (closedCount > 0) {
                 violations.add(callback + " after onClosed");
             }
+            calledBack(callback);
+        }
+
+        /**
+         * Sends and flow or timer calls never call back before they return (lori#345 ordering),
+         * except a send that hard-closes (a write error): onSent for what was written, onClosed.
+         */
+        private void calledBack(String callback) {
+            if (silentCall == null) {
+                return;
+            }
+            switch (callback) {
+                case "onSent" -> sentInCall = true;
+                case "onClosed" -> closedInCall = true;
+                default -> violations.add(callback + " from inside " + silentCall + "()");
+            }
         }
 
         /** After the program: hard-close, let deferred callbacks run, then check every token. */
@@ -449,8 +492,10 @@ class ConnectionStateFuzzTest {
 
         @Override
         public void onSendFailed(TcpConnection c, SendToken token) {
-            if (closedCount == 0 || inOnClosed) {
-                violations.add("onSendFailed " + token + (inOnClosed ? " inside onClosed" : " before onClosed"));
+            calledBack("onSendFailed");
+            if (closedCount == 0 || !closedMarkerRan) {
+                violations.add("onSendFailed " + token + (closedCount == 0 ? " before onClosed"
+                        : " in the same turn as onClosed"));
             }
             if (token.id() <= lastFailed || token.id() <= lastSent) {
                 violations.add("onSendFailed " + token + " after sent " + lastSent + " / failed " + lastFailed);
@@ -503,16 +548,15 @@ class ConnectionStateFuzzTest {
 
         @Override
         public void onClosed(TcpConnection c) {
+            calledBack("onClosed");
             closedCount++;
             if (closedCount > 1) {
                 violations.add("onClosed twice");
             }
-            inOnClosed = true;
-            try {
-                inCallback();
-            } finally {
-                inOnClosed = false;
-            }
+            // Deferred before the runtime defers its onSendFailed calls: it must run first.
+            closedMarkerRan = false;
+            loop.defer(() -> closedMarkerRan = true);
+            inCallback();
         }
     }
 }
