@@ -284,8 +284,10 @@ final class ReadBuffer implements Trimmable {
             if (!areaLent && loop != null && size <= Reactor.RECEIVE_AREA_BYTES) {
                 areaLent = loop.borrowReceiveArea();
             }
-            // The area may have been lent earlier in this turn at a smaller size: a resize since
-            // (in a callback) can make the buffer larger than the area, and then it needs its own.
+            // The size can outgrow the area while it is lent: setReadBufferMinimum or
+            // resizeReadBuffer from onReceived, between two windows of one read turn. The area
+            // stays lent until settle(); this window comes from own memory (found by
+            // ReadPathFuzzTest and the swarm: receiveAreaView threw IndexOutOfBoundsException into the loop).
             if (areaLent && size <= Reactor.RECEIVE_AREA_BYTES) {
                 if (areaSlice == null || areaSlice.byteSize() != size) {
                     if (viewArena == null) {
