@@ -287,7 +287,8 @@ final class ReadBuffer implements Trimmable {
             // The size can outgrow the area while it is lent: setReadBufferMinimum or
             // resizeReadBuffer from onReceived, between two windows of one read turn. The area
             // stays lent until settle(); this window comes from own memory (found by
-            // ReadPathFuzzTest and the swarm: receiveAreaView threw IndexOutOfBoundsException into the loop).
+            // ReadPathFuzzTest and the swarm: receiveAreaView threw IndexOutOfBoundsException
+            // into the loop).
             if (areaLent && size <= Reactor.RECEIVE_AREA_BYTES) {
                 if (areaSlice == null || areaSlice.byteSize() != size) {
                     if (viewArena == null) {
