@@ -750,6 +750,17 @@ public final class TcpConnection {
         state.hardClose(this, CloseCause.UNSPECIFIED);
     }
 
+    /**
+     * {@return the bytes accepted by {@code send} and not yet handed to the kernel} Package-private
+     * for tests (the bound a peer that never reads can make the runtime hold).
+     *
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    long queuedBytes() {
+        assertInLoop("queuedBytes");
+        return writes.queuedBytes();
+    }
+
     /** Hard-closes the connection from any thread, in a later turn of its loop. */
     public void dispose() {
         try {
