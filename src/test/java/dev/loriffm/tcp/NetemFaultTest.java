@@ -310,7 +310,8 @@ class NetemFaultTest {
     /**
      * Happy Eyeballs with a black-holed IPv6 path: a name with both an IPv6 and an IPv4 address
      * (an entry this test adds to /etc/hosts and removes, restoring the file byte for byte) gets
-     * two attempts, and the connection is made over IPv4 and carries data.
+     * two attempts, and the connection is made over IPv4 and carries data, while over IPv6 alone
+     * it times out.
      */
     @Test
     void happyEyeballsConnectsOverIpv4WhenIpv6IsBlackholed() throws Exception {
@@ -330,6 +331,13 @@ class NetemFaultTest {
             assertEquals("connecting 2", client.next(), "one attempt per address family");
             assertEquals("connected to " + PEER4, client.next());
             assertEquals(List.of("sent 1"), client.until("received over v4"));
+            // The IPv6 path really is a black hole: over IPv6 alone the same name never connects.
+            Recorder v6 = new Recorder();
+            TcpConnection.client(Loopback.CONNECT, group.next(), HE_NAME, PORT, v6, ClientOptions.DEFAULT
+                    .withIpVersion(IpVersion.IP6).withConnectionTimeout(new ConnectionTimeout(500)));
+            assertEquals("connecting 1", v6.next());
+            String failure = v6.next();
+            assertTrue(failure.startsWith("failure " + ConnectionFailure.TIMEOUT), failure);
         } finally {
             restoreHosts();
         }
