@@ -147,7 +147,6 @@ class CloseFromEveryCallbackTest {
         }
 
         private void ready(TcpConnection c) {
-            connection = c;
             if (!subject) {
                 switch (callback) {
                     case RECEIVED -> c.send("ping");
@@ -167,10 +166,6 @@ class CloseFromEveryCallbackTest {
                 }
                 case IDLE_TIMEOUT -> c.idleTimeout(new IdleTimeout(20));
                 case TIMER -> c.setTimer(new TimerDuration(1));
-                case TIMER_WHILE_CLOSING -> {
-                    c.setTimer(new TimerDuration(20));
-                    c.close(); // the peer is muted: it does not see the FIN, we stay closing
-                }
                 case TLS_READY -> c.startTls(client ? clientContext : serverContext, "localhost");
                 default -> { }
             }
@@ -184,12 +179,14 @@ class CloseFromEveryCallbackTest {
 
         @Override
         public void onConnected(TcpConnection c) {
+            connection = c; // before the record: the test thread acts on it once it sees the event
             super.onConnected(c);
             ready(c);
         }
 
         @Override
         public void onStarted(TcpConnection c) {
+            connection = c;
             super.onStarted(c);
             ready(c);
         }
@@ -275,6 +272,17 @@ class CloseFromEveryCallbackTest {
             TcpConnection.sslClient(Loopback.CONNECT, group.next(), "localhost", port, clientContext, client);
         } else {
             TcpConnection.client(Loopback.CONNECT, group.next(), "127.0.0.1", port, client);
+        }
+        if (callback == Callback.TIMER_WHILE_CLOSING) {
+            // Once the peer is muted (in its ready callback) it does not see our FIN, so we stay
+            // closing until the test unmutes it, and the timer fires in that state.
+            awaitLog(subject, log -> log.stream().anyMatch(CloseFromEveryCallbackTest::isReady));
+            awaitLog(peer, log -> log.stream().anyMatch(CloseFromEveryCallbackTest::isReady));
+            TcpConnection c = subject.connection;
+            c.execute(() -> {
+                c.setTimer(new TimerDuration(20));
+                c.close();
+            });
         }
         if (callback == Callback.UNTHROTTLED) {
             awaitLog(subject, log -> log.contains("throttled"));

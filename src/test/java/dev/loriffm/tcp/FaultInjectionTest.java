@@ -267,6 +267,35 @@ class FaultInjectionTest {
         assertNoFurtherLifecycleEvents(client);
     }
 
+    /**
+     * A server that sends a greeting and closes at once: the greeting and the FIN can both arrive
+     * before the client has processed its connect, so the event that completes the connect
+     * already reports the FIN. The client must still read on to the end of the stream and report
+     * {@code onClosed}. Regression: it took the short read of the greeting as "drained" and waited
+     * for an edge that had already been spent, hanging in CLOSE-WAIT (about one run in three here;
+     * 30 connections make a miss all but impossible).
+     */
+    @Test
+    void clientSeesTheCloseOfAServerThatGreetsAndClosesAtOnce() throws Exception {
+        int port = Loopback.listen(group, socket -> new Recorder() {
+            @Override
+            public void onStarted(TcpConnection c) {
+                c.send("hi");
+            }
+
+            @Override
+            public void onSent(TcpConnection c, SendToken token) {
+                c.close();
+            }
+        }).address().getPort();
+        for (int i = 0; i < 30; i++) {
+            Recorder client = new Recorder();
+            connect(port, client);
+            assertEquals(List.of("connecting 1", "connected", "received hi"), client.until("closed"),
+                    "connection " + i);
+        }
+    }
+
     /** A server that frames 1 KiB messages and records what it receives and when its timers fire. */
     static class FramingServer extends Recorder {
         @Override
@@ -337,7 +366,7 @@ class FaultInjectionTest {
             public void onStarted(TcpConnection c) {
                 super.onStarted(c);
                 c.idleTimeout(new IdleTimeout(200));
-                c.setTimer(new TimerDuration(500));
+                c.setTimer(new TimerDuration(1000));
             }
 
             @Override
