@@ -2,6 +2,7 @@ package dev.loriffm.tcp;
 
 import dev.loriffm.internal.reactor.Reactor;
 import dev.loriffm.internal.reactor.Trimmable;
+import dev.loriffm.internal.sys.NativeAccounting;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -95,7 +96,7 @@ final class ReadBuffer implements Trimmable {
     /** Makes own memory of {@code capacity} bytes the backing, keeping nothing (the buffer is empty). */
     private void useOwn(int capacity) {
         if (own == null || own.byteSize() != capacity) {
-            Arena next = Arena.ofConfined();
+            Arena next = NativeAccounting.confinedArena();
             adoptOwn(next, next.allocate(capacity));
         }
         back(own, ownReadOnly);
@@ -292,7 +293,7 @@ final class ReadBuffer implements Trimmable {
             if (areaLent && size <= Reactor.RECEIVE_AREA_BYTES) {
                 if (areaSlice == null || areaSlice.byteSize() != size) {
                     if (viewArena == null) {
-                        viewArena = Arena.ofConfined();
+                        viewArena = NativeAccounting.confinedArena();
                     }
                     areaSlice = loop.receiveAreaView(size, viewArena);
                     areaReadOnly = areaSlice.asReadOnly();
@@ -338,7 +339,7 @@ final class ReadBuffer implements Trimmable {
         long left = end - start;
         MemorySegment from = memory;
         long fromStart = start;
-        Arena next = Arena.ofConfined();
+        Arena next = NativeAccounting.confinedArena();
         MemorySegment grown = next.allocate(bytes);
         MemorySegment.copy(from, fromStart, grown, 0, left);
         if (from == areaSlice) {

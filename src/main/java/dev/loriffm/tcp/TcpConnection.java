@@ -468,7 +468,7 @@ public final class TcpConnection {
         }
         attempts.finished(attemptFd);
         if (!failed) {
-            establish(attemptFd);
+            establish(attemptFd, events);
             return;
         }
         failureDetail = "connect: " + Errno.describe(error != 0 ? error : Errno.ECONNREFUSED);
@@ -482,10 +482,17 @@ public final class TcpConnection {
         hardCloseConnecting(attempts.everStarted() ? CloseCause.UNSPECIFIED : CloseCause.NOT_RESOLVED);
     }
 
-    private void establish(int winner) {
+    private void establish(int winner, int events) {
         attempts.closeAllInFlight(); // the losers are no longer needed
         fd = winner;
         flow.readable = true;
+        // The event that decided the race may already carry the peer's FIN (a server that sends
+        // and closes at once). Its edge is spent, so the read loop must read on to the end of the
+        // stream instead of taking a short read as "drained" (drainedBy), or the FIN is never seen
+        // and the connection hangs in CLOSE-WAIT (CloseFromEveryCallbackTest, FaultInjectionTest).
+        if ((events & (Epoll.EPOLLRDHUP | Epoll.EPOLLHUP | Epoll.EPOLLERR)) != 0) {
+            flow.hangup = true;
+        }
         if (tls != null) {
             // TCP is up; the connection is ready only once the handshake completes (the read loop
             // sends the ClientHello and drives the rest). The connection timeout keeps running.
@@ -746,6 +753,17 @@ public final class TcpConnection {
     public void hardClose() {
         assertInLoop("hardClose");
         state.hardClose(this, CloseCause.UNSPECIFIED);
+    }
+
+    /**
+     * {@return the bytes accepted by {@code send} and not yet handed to the kernel} Package-private
+     * for tests (the bound a peer that never reads can make the runtime hold).
+     *
+     * @throws IllegalStateException if not called on the loop thread
+     */
+    long queuedBytes() {
+        assertInLoop("queuedBytes");
+        return writes.queuedBytes();
     }
 
     /** Hard-closes the connection from any thread, in a later turn of its loop. */

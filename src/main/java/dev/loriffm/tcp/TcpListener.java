@@ -284,9 +284,12 @@ public final class TcpListener {
                 }
                 // EMFILE and friends persist: never spin (lori#206). Retry when a connection of
                 // ours closes, on the next event, or after a back-off, whichever comes first.
+                // The retry is armed before the warning: out of descriptors, logging can throw
+                // (the JVM cannot open a class file to load what the message needs), and the
+                // edge-triggered listener would then never accept again (AcceptFdExhaustionTest).
+                scheduleAcceptRetry();
                 LOG.log(System.Logger.Level.WARNING, "{0}: accept failed: {1}; retrying later", this,
                         Errno.describe(-accepted));
-                scheduleAcceptRetry();
                 return;
             }
             if (!handOver(accepted)) {

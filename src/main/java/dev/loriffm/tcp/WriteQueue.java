@@ -86,6 +86,11 @@ final class WriteQueue {
         tokenHead = 0;
     }
 
+    /** {@return the bytes accepted and not yet written} */
+    long queuedBytes() {
+        return accepted - written;
+    }
+
     /** {@return whether no bytes wait to be written} */
     boolean hasNoBytes() {
         return buffers.isEmpty();

@@ -174,6 +174,12 @@ final class JdkPeer implements AutoCloseable {
         channel.shutdownOutput();
     }
 
+    /** Closes with {@code SO_LINGER} 0, so the kernel resets the connection (RST) instead of a FIN. */
+    void abort() throws IOException {
+        channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+        channel.close();
+    }
+
     @Override
     public void close() throws IOException {
         channel.close();

@@ -4,6 +4,7 @@ import dev.loriffm.internal.sys.Epoll;
 import dev.loriffm.internal.sys.Errno;
 import dev.loriffm.internal.sys.EventFd;
 import dev.loriffm.internal.sys.Fds;
+import dev.loriffm.internal.sys.NativeAccounting;
 import dev.loriffm.internal.sys.NativeScratch;
 import dev.loriffm.internal.sys.SysException;
 import dev.loriffm.loop.EventLoop;
@@ -396,7 +397,7 @@ public final class Reactor implements EventLoop {
             return false;
         }
         if (receiveArea == null) {
-            receiveArena = Arena.ofConfined();
+            receiveArena = NativeAccounting.confinedArena();
             receiveArea = receiveArena.allocate(RECEIVE_AREA_BYTES, 64);
         }
         receiveAreaLent = true;

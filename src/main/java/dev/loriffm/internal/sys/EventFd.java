@@ -39,7 +39,7 @@ public final class EventFd {
      * means the fd is already readable.
      */
     public static final class Signaller implements AutoCloseable {
-        private final Arena arena = Arena.ofShared();
+        private final Arena arena = NativeAccounting.sharedArena();
         private final MemorySegment one = arena.allocate(ValueLayout.JAVA_LONG);
         // Concurrent signals race on this segment; errno is never read from it.
         private final MemorySegment ignoredErrno = arena.allocate(Linker.Option.captureStateLayout());

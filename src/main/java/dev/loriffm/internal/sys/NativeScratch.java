@@ -34,7 +34,7 @@ public final class NativeScratch implements AutoCloseable {
     /** {@code IOV_MAX}: the most buffers one {@code readv}/{@code writev} takes. */
     public static final int IOV_MAX = net_h.IOV_MAX();
 
-    private final Arena arena = Arena.ofConfined();
+    private final Arena arena = NativeAccounting.confinedArena();
     private final MemorySegment capture = arena.allocate(CAPTURE_LAYOUT);
     private final MemorySegment sockaddr = sockaddr_storage.allocate(arena);
     private final MemorySegment length = arena.allocate(net_h.C_INT);

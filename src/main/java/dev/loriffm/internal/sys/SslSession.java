@@ -43,6 +43,7 @@ public final class SslSession implements AutoCloseable {
         this.ssl = ssl;
         this.rbio = rbio;
         this.wbio = wbio;
+        NativeAccounting.sslSessionCreated();
     }
 
     /**
@@ -333,6 +334,7 @@ public final class SslSession implements AutoCloseable {
         if (ssl != null) {
             openssl_h.SSL_free(ssl);
             ssl = null;
+            NativeAccounting.sslSessionFreed();
         }
     }
 }

@@ -1,0 +1,359 @@
+package dev.loriffm.tcp;
+
+import dev.loriffm.loop.EventLoopGroup;
+import dev.loriffm.testing.FdLeakCheck;
+import dev.loriffm.testing.Project;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Faults loopback cannot show, made in a network namespace the test creates: a veth pair between
+ * this namespace ({@value #HOST4}, {@value #HOST6}) and a private one ({@value #PEER4},
+ * {@value #PEER6}) where {@code socat} echoes on port {@value #PORT}. Shown: a connect to an
+ * address whose replies are dropped ends in the connection timeout; a stream stays intact over a
+ * link that delays, drops and reorders packets ({@code tc netem}) and over a rate-limited link
+ * that drops what overflows its queue ({@code tc tbf}); and Happy Eyeballs connects over IPv4 when
+ * the IPv6 path is a black hole.
+ *
+ * <p>Setup and teardown are the test's own: everything is removed in {@code @AfterAll} even when a
+ * test fails, and the class is skipped, with the reason printed, where the namespace cannot be
+ * created (no {@code CAP_NET_ADMIN}, no {@code ip}), {@code socat} is missing, or the addresses are
+ * already in use. A test needing a qdisc the kernel lacks (netem is a module many kernels omit) is
+ * skipped likewise.
+ */
+@ExtendWith(FdLeakCheck.class)
+class NetemFaultTest {
+    private static final String HOST4 = "10.213.7.1";
+    private static final String PEER4 = "10.213.7.2";
+    /** A second peer address whose replies the namespace routes into a black hole. */
+    private static final String BLACKHOLED4 = "10.213.7.3";
+    private static final String HOST6 = "fd42:213:7::1";
+    private static final String PEER6 = "fd42:213:7::2";
+    private static final int PORT = 7000;
+    private static final long PID = ProcessHandle.current().pid();
+    private static final String NS = "lorifm-" + PID;
+    private static final String HOST_IF = "lfh" + PID % 1_000_000;
+    private static final String PEER_IF = "lfp" + PID % 1_000_000;
+    private static final String HE_NAME = "lorifm-he-" + PID + ".test";
+    private static final Path HOSTS = Path.of("/etc/hosts");
+
+    private static boolean namespaceCreated;
+    private static Process echo;
+    private static byte[] originalHosts;
+    private EventLoopGroup group;
+
+    private static Project.Run run(String... command) throws IOException, InterruptedException {
+        return Project.run(Path.of("/"), 30, List.of(command));
+    }
+
+    /** Runs a setup command; on failure, skips the class with the command's own words. */
+    private static void setUp(String... command) throws IOException, InterruptedException {
+        Project.Run r = run(command);
+        if (r.exitCode() != 0) {
+            skip(String.join(" ", command) + " failed (" + r.exitCode() + "): " + r.output().strip());
+        }
+    }
+
+    private static void skip(String reason) {
+        System.out.println("NetemFaultTest skipped: " + reason);
+        Assumptions.abort(reason);
+    }
+
+    private static void inNs(String... command) throws IOException, InterruptedException {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", NS));
+        full.addAll(Arrays.asList(command));
+        setUp(full.toArray(String[]::new));
+    }
+
+    @BeforeAll
+    static void createNamespace() throws Exception {
+        JdkPeer.warmUp();
+        Project.Run addresses = run("ip", "-o", "addr");
+        if (addresses.exitCode() != 0) {
+            skip("'ip' does not work here: " + addresses.output().strip());
+        }
+        if (addresses.output().contains("10.213.7.") || addresses.output().contains("fd42:213:7:")) {
+            skip("10.213.7.0/29 or fd42:213:7::/64 is already in use on this machine");
+        }
+        if (run("socat", "-V").exitCode() != 0) {
+            skip("socat is not installed");
+        }
+        setUp("ip", "netns", "add", NS);
+        namespaceCreated = true;
+        setUp("ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", PEER_IF);
+        setUp("ip", "link", "set", PEER_IF, "netns", NS);
+        setUp("ip", "addr", "add", HOST4 + "/29", "dev", HOST_IF);
+        setUp("ip", "-6", "addr", "add", HOST6 + "/64", "dev", HOST_IF, "nodad");
+        setUp("ip", "link", "set", HOST_IF, "up");
+        inNs("ip", "link", "set", "lo", "up");
+        inNs("ip", "addr", "add", PEER4 + "/29", "dev", PEER_IF);
+        inNs("ip", "addr", "add", BLACKHOLED4 + "/29", "dev", PEER_IF);
+        inNs("ip", "-6", "addr", "add", PEER6 + "/64", "dev", PEER_IF, "nodad");
+        inNs("ip", "link", "set", PEER_IF, "up");
+        // Replies from BLACKHOLED4 go nowhere: a SYN to it is never answered, not even refused.
+        inNs("ip", "rule", "add", "from", BLACKHOLED4, "table", "213");
+        inNs("ip", "route", "add", "blackhole", "default", "table", "213");
+        // The IPv6 path is a black hole: nothing the peer sends back to us over IPv6 leaves.
+        inNs("ip", "-6", "route", "add", "blackhole", HOST6 + "/128");
+        echo = new ProcessBuilder("ip", "netns", "exec", NS, "socat",
+                "TCP6-LISTEN:" + PORT + ",ipv6only=0,fork,reuseaddr", "PIPE")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        awaitEchoListening();
+    }
+
+    /** Polls, with a bound, until the echo server accepts a connection over IPv4. */
+    private static void awaitEchoListening() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Loopback.WAIT_SECONDS);
+        while (true) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(PEER4, PORT), 1000);
+                return;
+            } catch (IOException notYet) {
+                if (System.nanoTime() > deadline || !echo.isAlive()) {
+                    throw new AssertionError("socat in " + NS + " did not start listening", notYet);
+                }
+                Thread.sleep(20); // polling a condition with a bound
+            }
+        }
+    }
+
+    @AfterAll
+    static void removeNamespace() throws Exception {
+        restoreHosts();
+        if (!namespaceCreated) {
+            return;
+        }
+        // Only processes this test started inside its own namespace (socat and its forks), by pid.
+        Project.Run pids = run("ip", "netns", "pids", NS);
+        for (String pid : pids.output().strip().split("\\s+")) {
+            if (!pid.isEmpty()) {
+                ProcessHandle.of(Long.parseLong(pid)).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+        if (echo != null) {
+            echo.destroyForcibly();
+            echo.waitFor(Loopback.WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+        run("ip", "link", "del", HOST_IF); // also removes its peer in the namespace
+        Project.Run deleted = run("ip", "netns", "del", NS);
+        assertEquals(0, deleted.exitCode(), "namespace removed: " + deleted.output());
+        assertTrue(!run("ip", "netns", "list").output().contains(NS), "no namespace of ours is left");
+    }
+
+    @BeforeEach
+    void start() {
+        group = EventLoopGroup.create(2);
+    }
+
+    @AfterEach
+    void stop() {
+        group.close();
+    }
+
+    /**
+     * A connect to an address that never answers (its replies are routed into a black hole, so
+     * not even a RST comes back) ends in the connection timeout, with the attempt's socket closed.
+     */
+    @Test
+    void connectToABlackholedAddressEndsInTheConnectionTimeout() throws Exception {
+        Recorder client = new Recorder();
+        TcpConnection.client(Loopback.CONNECT, group.next(), BLACKHOLED4, PORT, client,
+                ClientOptions.DEFAULT.withConnectionTimeout(new ConnectionTimeout(500)));
+        assertEquals("connecting 1", client.next());
+        String failure = client.next();
+        assertTrue(failure.startsWith("failure " + ConnectionFailure.TIMEOUT), failure);
+    }
+
+    /** Sends {@code payload} to the echo server over {@code host} and {@return what came back} */
+    private byte[] echo(String host, byte[] payload) throws Exception {
+        CompletableFuture<byte[]> echoed = new CompletableFuture<>();
+        TcpConnection.client(Loopback.CONNECT, group.next(), host, PORT, new ClientLifecycleReceiver() {
+            private final byte[] received = new byte[payload.length];
+            private int offset;
+            private int sent;
+
+            @Override
+            public void onConnected(TcpConnection c) {
+                pump(c);
+            }
+
+            @Override
+            public void onUnthrottled(TcpConnection c) {
+                pump(c);
+            }
+
+            private void pump(TcpConnection c) {
+                while (sent < payload.length) {
+                    int n = Math.min(64 * 1024, payload.length - sent);
+                    if (!(c.send(Arrays.copyOfRange(payload, sent, sent + n)) instanceof SendToken)) {
+                        return;
+                    }
+                    sent += n;
+                }
+            }
+
+            @Override
+            public void onReceived(TcpConnection c, MemorySegment data) {
+                int n = (int) Math.min(data.byteSize(), payload.length - offset);
+                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, received, offset, n);
+                offset += n;
+                if (offset == payload.length) {
+                    echoed.complete(received);
+                    c.close();
+                }
+            }
+
+            @Override
+            public void onClosed(TcpConnection c) {
+                echoed.completeExceptionally(new AssertionError("closed after " + offset + " bytes"));
+            }
+
+            @Override
+            public void onConnectionFailure(TcpConnection c, ConnectionFailure reason) {
+                echoed.completeExceptionally(new AssertionError("failed: " + reason + " " + c.failureDetail()));
+            }
+        });
+        return echoed.get(Loopback.WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private static byte[] randomBytes(int n) {
+        byte[] bytes = new byte[n];
+        new Random(n).nextBytes(bytes);
+        return bytes;
+    }
+
+    /** Installs {@code qdisc} on both ends of the link, runs {@code body}, and removes it again. */
+    private static void withQdisc(List<String> qdisc, ThrowingRunnable body) throws Exception {
+        List<String> host = new ArrayList<>(List.of("tc", "qdisc", "add", "dev", HOST_IF, "root"));
+        host.addAll(qdisc);
+        Project.Run r = run(host.toArray(String[]::new));
+        Assumptions.assumeTrue(r.exitCode() == 0, () -> {
+            String reason = String.join(" ", host) + " failed: " + r.output().strip();
+            System.out.println("NetemFaultTest: skipped, " + reason);
+            return reason;
+        });
+        try {
+            List<String> peer = new ArrayList<>(List.of("ip", "netns", "exec", NS, "tc", "qdisc", "add", "dev",
+                    PEER_IF, "root"));
+            peer.addAll(qdisc);
+            Project.Run p = run(peer.toArray(String[]::new));
+            assertEquals(0, p.exitCode(), p.output());
+            body.run();
+        } finally {
+            run("tc", "qdisc", "del", "dev", HOST_IF, "root");
+            run("ip", "netns", "exec", NS, "tc", "qdisc", "del", "dev", PEER_IF, "root");
+        }
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /** 1 MiB echoed intact over a link that delays (20 ± 10 ms), drops 5 % and reorders 25 % of packets, both ways. */
+    @Test
+    void echoStaysIntactOverADelayingLossyReorderingLink() throws Exception {
+        byte[] payload = randomBytes(1 << 20);
+        withQdisc(List.of("netem", "delay", "20ms", "10ms", "loss", "5%", "reorder", "25%"),
+                () -> assertArrayEquals(payload, echo(PEER4, payload)));
+    }
+
+    /**
+     * 2 MiB echoed intact over a 40 Mbit/s link whose small queue drops what overflows it, so TCP
+     * keeps losing and retransmitting segments (runs where netem does not exist).
+     */
+    @Test
+    void echoStaysIntactOverARateLimitedLinkThatDropsItsOverflow() throws Exception {
+        byte[] payload = randomBytes(2 << 20);
+        withQdisc(List.of("tbf", "rate", "40mbit", "burst", "16kb", "latency", "5ms"), () -> {
+            assertArrayEquals(payload, echo(PEER4, payload));
+            long dropped = droppedBy(run("tc", "-s", "qdisc", "show", "dev", HOST_IF).output())
+                    + droppedBy(run("ip", "netns", "exec", NS, "tc", "-s", "qdisc", "show", "dev", PEER_IF).output());
+            assertTrue(dropped > 0, "the link dropped packets, so TCP had to retransmit");
+        });
+    }
+
+    /** {@return the packets a qdisc reports dropped, from {@code tc -s qdisc show} output} */
+    private static long droppedBy(String stats) {
+        Matcher m = Pattern.compile("dropped (\\d+)").matcher(stats);
+        long dropped = 0;
+        while (m.find()) {
+            dropped += Long.parseLong(m.group(1));
+        }
+        return dropped;
+    }
+
+    /**
+     * Happy Eyeballs with a black-holed IPv6 path: a name with both an IPv6 and an IPv4 address
+     * (an entry this test adds to /etc/hosts and removes, restoring the file byte for byte) gets
+     * two attempts, and the connection is made over IPv4 and carries data, while over IPv6 alone
+     * it times out.
+     */
+    @Test
+    void happyEyeballsConnectsOverIpv4WhenIpv6IsBlackholed() throws Exception {
+        originalHosts = Files.readAllBytes(HOSTS);
+        try {
+            String entries = (originalHosts.length > 0 && originalHosts[originalHosts.length - 1] != '\n' ? "\n" : "")
+                    + PEER6 + " " + HE_NAME + "\n" + PEER4 + " " + HE_NAME + "\n";
+            Files.write(HOSTS, concat(originalHosts, entries.getBytes()));
+            Recorder client = new Recorder() {
+                @Override
+                public void onConnected(TcpConnection c) {
+                    record("connected to " + c.remoteAddress().getAddress().getHostAddress());
+                    c.send("over v4");
+                }
+            };
+            TcpConnection.client(Loopback.CONNECT, group.next(), HE_NAME, PORT, client);
+            assertEquals("connecting 2", client.next(), "one attempt per address family");
+            assertEquals("connected to " + PEER4, client.next());
+            assertEquals(List.of("sent 1"), client.until("received over v4"));
+            // The IPv6 path really is a black hole: over IPv6 alone the same name never connects.
+            Recorder v6 = new Recorder();
+            TcpConnection.client(Loopback.CONNECT, group.next(), HE_NAME, PORT, v6, ClientOptions.DEFAULT
+                    .withIpVersion(IpVersion.IP6).withConnectionTimeout(new ConnectionTimeout(500)));
+            assertEquals("connecting 1", v6.next());
+            String failure = v6.next();
+            assertTrue(failure.startsWith("failure " + ConnectionFailure.TIMEOUT), failure);
+        } finally {
+            restoreHosts();
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
+    }
+
+    private static void restoreHosts() throws IOException {
+        if (originalHosts != null) {
+            Files.write(HOSTS, originalHosts);
+            assertArrayEquals(originalHosts, Files.readAllBytes(HOSTS), "/etc/hosts restored exactly");
+            originalHosts = null;
+        }
+    }
+}
