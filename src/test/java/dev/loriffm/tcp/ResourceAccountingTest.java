@@ -1,5 +1,6 @@
 package dev.loriffm.tcp;
 
+import dev.loriffm.internal.sys.NativeAccounting;
 import dev.loriffm.loop.EventLoopGroup;
 import dev.loriffm.testing.FdLeakCheck;
 import dev.loriffm.testing.MallocAccounting;
@@ -26,7 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * After 100,000 connection open/close cycles (one in ten over TLS), with the groups and contexts
  * that served them closed, the process holds exactly the file descriptors and threads it held
- * before (Java threads: loops and resolvers are gone), and the native memory the JVM's Native Memory Tracking attributes to {@code Other} (every
+ * before (Java threads: loops and resolvers are gone), the runtime's count of open arenas and
+ * OpenSSL sessions ({@code NativeAccounting}) is back where it was, and the native memory the JVM's Native Memory Tracking attributes to {@code Other} (every
  * FFM arena's allocation: read buffers, receive areas, scratch memory) is back to its count of
  * live allocations. OpenSSL's own allocations are outside NMT: what glibc's allocator holds
  * ({@link MallocAccounting}) less NMT's total of the JVM's mallocs covers them, and may grow only
@@ -66,6 +68,8 @@ class ResourceAccountingTest {
                 + leaked + ", gone " + gone);
         assertEquals(Set.of(), leaked, "file descriptors opened and not closed over " + CYCLES + " cycles");
         assertEquals(before.threads, after.threads, "Java threads before and after");
+        assertEquals(before.arenas, after.arenas, "arenas the runtime opened and did not close");
+        assertEquals(before.sslSessions, after.sslSessions, "OpenSSL sessions the runtime did not free");
         assertEquals(before.otherAllocations, after.otherAllocations, "live FFM (NMT Other) allocations: "
                 + before.otherKb + " KB before, " + after.otherKb + " KB after");
         long otherMallocGrowth = after.nonJvmMalloc - before.nonJvmMalloc;
@@ -154,7 +158,8 @@ class ResourceAccountingTest {
     }
 
     /** What the process holds at one moment. */
-    private record Snapshot(Set<String> fds, List<String> threads, long otherAllocations, long otherKb, long nonJvmMalloc) {
+    private record Snapshot(Set<String> fds, List<String> threads, long arenas, long sslSessions,
+                            long otherAllocations, long otherKb, long nonJvmMalloc) {
         private static final Pattern OTHER = Pattern.compile("malloc=(\\d+)KB tag=Other #(\\d+)");
         private static final Pattern JVM_MALLOC = Pattern.compile("malloc: (\\d+)KB #");
 
@@ -167,7 +172,8 @@ class ResourceAccountingTest {
             Matcher jvmMalloc = JVM_MALLOC.matcher(nmt);
             assertTrue(jvmMalloc.find(), () -> "no malloc total in the NMT summary:\n" + nmt);
             long nonJvmMalloc = MallocAccounting.bytesInUse() - (Long.parseLong(jvmMalloc.group(1)) << 10);
-            return new Snapshot(nonTransientFds(), javaThreads(), Long.parseLong(other.group(2)),
+            return new Snapshot(nonTransientFds(), javaThreads(), NativeAccounting.liveArenas(),
+                    NativeAccounting.liveSslSessions(), Long.parseLong(other.group(2)),
                     Long.parseLong(other.group(1)), nonJvmMalloc);
         }
 

@@ -1,5 +1,6 @@
 package dev.loriffm.tcp;
 
+import dev.loriffm.internal.sys.NativeAccounting;
 import dev.loriffm.testing.FdLeakCheck;
 import dev.loriffm.tls.TestCertificates;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,6 +41,8 @@ class SwarmStressTest {
         List<String> violations = new ArrayList<>();
         long waves = 0;
         Swarm.Totals all = new Swarm.Totals();
+        long arenasBefore = NativeAccounting.liveArenas();
+        long sessionsBefore = NativeAccounting.liveSslSessions();
         try (Swarm swarm = new Swarm(3, 2)) {
             if (replay != null) {
                 String[] parts = replay.split(",");
@@ -60,6 +63,10 @@ class SwarmStressTest {
             if (loopFailures > 0) {
                 violations.add(loopFailures + " exception(s) reached the event loops (logged above)");
             }
+        }
+        if (NativeAccounting.liveArenas() != arenasBefore || NativeAccounting.liveSslSessions() != sessionsBefore) {
+            violations.add("native memory not released: arenas " + arenasBefore + " -> " + NativeAccounting.liveArenas()
+                    + ", SSL sessions " + sessionsBefore + " -> " + NativeAccounting.liveSslSessions());
         }
         System.out.printf("swarm: %d wave(s), %s in %.1f s, %d violation(s)%n", waves, all,
                 (System.nanoTime() - start) / 1e9, violations.size());
