@@ -1,0 +1,356 @@
+package dev.loriffm.tcp;
+
+import dev.loriffm.internal.sys.Epoll;
+import dev.loriffm.internal.sys.Errno;
+import dev.loriffm.loop.EventLoopGroup;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+import net.jqwik.api.state.Action;
+import net.jqwik.api.state.ActionChain;
+import net.jqwik.api.state.ActionChainArbitrary;
+import net.jqwik.api.state.Transformer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+import static dev.loriffm.tcp.ConnectionUnderTest.Phase;
+import static dev.loriffm.tcp.ConnectionUnderTest.require;
+
+/**
+ * Stateful property tests (issue #7): random sequences of API calls and kernel events drive a real
+ * {@link TcpConnection}, client or server, over a {@link ScriptedKernel}, and after every step the
+ * connection must still obey lori's rules (see {@link ConnectionUnderTest#check}): the state matrix
+ * ({@code isOpen}/{@code isClosed}/{@code isWriteable}, send refusals, close while muted is a hard
+ * close, FIN only after a graceful close has written everything), the order of callbacks
+ * ({@code onStarted}/{@code onConnected} first and once, {@code onClosed} at most once and then only
+ * {@code onSendFailed}, throttle events alternating), token accounting (every accepted send completes
+ * exactly once, in order, {@code onSent} only once the kernel took all its bytes), the byte streams
+ * (what was delivered is exactly what the kernel handed out, framed messages have the framing's size,
+ * nothing while muted or after close, nothing left behind by an unmuted connection) and that no
+ * callback or task threw into the loop.
+ *
+ * <p>Each run is at most {@value #DEFAULT_STEPS} steps; jqwik's {@code jqwik.tries.default} (200 in
+ * {@code junit-platform.properties}) sets the runs per property. For a soak, raise both, e.g.
+ * {@code -Djqwik.tries.default=20000 -Dloriffm.stateful.steps=120}.
+ */
+class ConnectionStateMachineProperties {
+    static final int DEFAULT_STEPS = 40;
+    private static final int STEPS = Integer.getInteger("loriffm.stateful.steps", DEFAULT_STEPS);
+    private static final TimerDuration AN_HOUR = TimerDuration.of(Duration.ofHours(1));
+    private static final long UNLIMITED = 1L << 40;
+
+    private static EventLoopGroup group;
+    // The connection of the previous run, released when the next one starts.
+    private static ConnectionUnderTest previous;
+
+    @BeforeContainer
+    static void startLoop() {
+        group = EventLoopGroup.create(1);
+    }
+
+    @AfterContainer
+    static void stopLoop() {
+        release();
+        group.close();
+    }
+
+    private static void release() {
+        if (previous != null) {
+            previous.dispose();
+            previous = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ properties
+
+    /** A server connection keeps lori's invariants under any sequence of calls and kernel events. */
+    @Property
+    void serverConnectionKeepsLorisInvariants(@ForAll("serverRuns") ActionChain<ConnectionUnderTest> run) {
+        run.run();
+    }
+
+    /** A client connection, from its connect attempt on, keeps lori's invariants under any sequence. */
+    @Property
+    void clientConnectionKeepsLorisInvariants(@ForAll("clientRuns") ActionChain<ConnectionUnderTest> run) {
+        run.run();
+    }
+
+    @Provide
+    Arbitrary<ActionChain<ConnectionUnderTest>> serverRuns() {
+        return runs(false);
+    }
+
+    @Provide
+    Arbitrary<ActionChain<ConnectionUnderTest>> clientRuns() {
+        return runs(true);
+    }
+
+    private static Arbitrary<ActionChain<ConnectionUnderTest>> runs(boolean client) {
+        Arbitrary<Integer> readBufferSizes = Arbitraries.of(16384, 16, 64, 1024);
+        Arbitrary<Long> rooms = Arbitraries.of(UNLIMITED, 0L, 5L, 300L);
+        return readBufferSizes.flatMap(size -> rooms.flatMap(room -> chain(client, size, room)));
+    }
+
+    private static ActionChainArbitrary<ConnectionUnderTest> chain(boolean client, int readBufferSize, long room) {
+        ActionChainArbitrary<ConnectionUnderTest> chain = ActionChain.startWith(() -> start(client, readBufferSize, room));
+        for (Weighted action : actions()) {
+            chain = chain.withAction(action.weight, action.action);
+        }
+        return chain.withMaxTransformations(STEPS);
+    }
+
+    private static ConnectionUnderTest start(boolean client, int readBufferSize, long room) {
+        release();
+        try {
+            previous = client ? ConnectionUnderTest.client(group, readBufferSize, room)
+                    : ConnectionUnderTest.server(group, readBufferSize, room);
+            return previous;
+        } catch (Exception e) {
+            throw new AssertionError("could not start the connection", e);
+        }
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    private record Weighted(int weight, Action<ConnectionUnderTest> action) { }
+
+    private static List<Weighted> actions() {
+        List<Weighted> all = new ArrayList<>();
+        // From the application.
+        all.add(new Weighted(6, action(s -> true, Arbitraries.integers().between(0, 3000),
+                n -> "send " + n + " bytes", ConnectionStateMachineProperties::send)));
+        all.add(new Weighted(3, action(s -> true, Arbitraries.integers().between(0, 700).list().ofMaxSize(5),
+                sizes -> "send buffers of " + sizes, ConnectionStateMachineProperties::sendList)));
+        all.add(new Weighted(1, fixed(s -> true, "close", ConnectionStateMachineProperties::close)));
+        all.add(new Weighted(1, fixed(s -> true, "hardClose", ConnectionStateMachineProperties::hardClose)));
+        all.add(new Weighted(2, fixed(s -> true, "mute", ConnectionStateMachineProperties::mute)));
+        all.add(new Weighted(3, fixed(s -> true, "unmute", ConnectionStateMachineProperties::unmute)));
+        all.add(new Weighted(2, action(s -> true, Arbitraries.integers().between(0, 80),
+                n -> n == 0 ? "bufferUntil streaming" : "bufferUntil " + n,
+                ConnectionStateMachineProperties::bufferUntil)));
+        all.add(new Weighted(1, action(s -> true, Arbitraries.integers().between(1, 200),
+                n -> "setReadBufferMinimum " + n, ConnectionStateMachineProperties::setMinimum)));
+        all.add(new Weighted(1, action(s -> true, Arbitraries.integers().between(1, 200),
+                n -> "resizeReadBuffer " + n, ConnectionStateMachineProperties::resize)));
+        all.add(new Weighted(1, fixed(s -> true, "setTimer 1h", ConnectionStateMachineProperties::setTimer)));
+        all.add(new Weighted(1, action(s -> true, Arbitraries.of(true, false),
+                current -> current ? "cancelTimer current" : "cancelTimer stale",
+                ConnectionStateMachineProperties::cancelTimer)));
+        all.add(new Weighted(1, fixed(ConnectionUnderTest::isLive, "yieldRead in the next onReceived",
+                ConnectionStateMachineProperties::yieldNext)));
+        // From the kernel.
+        Predicate<ConnectionUnderTest> peerCanSend = s -> s.isLive() && !s.kernel.peerEnded;
+        all.add(new Weighted(6, action(peerCanSend, Arbitraries.integers().between(1, 3000),
+                n -> "peer sends " + n + " bytes", ConnectionStateMachineProperties::arrive)));
+        all.add(new Weighted(1, fixed(peerCanSend, "peer sends FIN", ConnectionStateMachineProperties::arriveEnd)));
+        all.add(new Weighted(1, fixed(peerCanSend, "peer resets", ConnectionStateMachineProperties::arriveError)));
+        all.add(new Weighted(4, action(ConnectionUnderTest::isLive,
+                Arbitraries.oneOf(Arbitraries.longs().between(1, 4000), Arbitraries.just(UNLIMITED)),
+                k -> "kernel takes " + (k == UNLIMITED ? "everything" : k + " more bytes"),
+                ConnectionStateMachineProperties::drain)));
+        all.add(new Weighted(1, fixed(s -> s.isLive() && !s.kernel.failWrites, "next write fails",
+                ConnectionStateMachineProperties::writeError)));
+        // Connect attempt outcomes (clients).
+        all.add(new Weighted(3, fixed(ConnectionUnderTest::isConnecting, "connect succeeds",
+                ConnectionStateMachineProperties::connectSucceeds)));
+        all.add(new Weighted(1, fixed(ConnectionUnderTest::isConnecting, "connect refused",
+                ConnectionStateMachineProperties::connectFails)));
+        return all;
+    }
+
+    /** A step in {@code when}, with a generated argument. */
+    private static <T> Action<ConnectionUnderTest> action(Predicate<ConnectionUnderTest> when, Arbitrary<T> args,
+                                                         Function<T, String> describe, Step<T> step) {
+        return new Action.Independent<>() {
+            @Override
+            public boolean precondition(ConnectionUnderTest s) {
+                return when.test(s);
+            }
+
+            @Override
+            public Arbitrary<Transformer<ConnectionUnderTest>> transformer() {
+                return args.map(arg -> {
+                    String description = describe.apply(arg);
+                    return Transformer.transform(description, s -> s.step(description, () -> step.run(s, arg)));
+                });
+            }
+        };
+    }
+
+    /** A step in {@code when}, without arguments. */
+    private static Action<ConnectionUnderTest> fixed(Predicate<ConnectionUnderTest> when, String description,
+                                                    Step<Void> step) {
+        return action(when, Arbitraries.just(0), arg -> description, (s, arg) -> step.run(s, null));
+    }
+
+    /** What a step does on the loop thread. */
+    @FunctionalInterface
+    interface Step<T> {
+        void run(ConnectionUnderTest s, T arg) throws Exception;
+    }
+
+    // Every step below runs on the connection's loop thread.
+
+    static void send(ConnectionUnderTest s, int size) {
+        byte[] data = s.nextOutbound(size);
+        s.send(new byte[][] {data}, () -> s.connection.send(data));
+    }
+
+    static void sendList(ConnectionUnderTest s, List<Integer> sizes) {
+        byte[][] parts = new byte[sizes.size()][];
+        for (int i = 0; i < parts.length; i++) {
+            parts[i] = s.nextOutbound(sizes.get(i));
+        }
+        s.send(parts, () -> s.connection.send(List.of(parts)));
+    }
+
+    static void close(ConnectionUnderTest s, Void unused) {
+        switch (s.phase) {
+            case CONNECTING -> s.phase(Phase.UNCONNECTED_CLOSING);
+            case OPEN -> {
+                // lori#344: a muted connection cannot see the peer's FIN, so close() is a hard close.
+                s.gracefulClose = !s.muted;
+                s.phase(s.muted ? Phase.CLOSED : Phase.CLOSING);
+            }
+            default -> { } // closing or closed already: a no-op
+        }
+        s.connection.close();
+    }
+
+    static void hardClose(ConnectionUnderTest s, Void unused) {
+        switch (s.phase) {
+            case CONNECTING, UNCONNECTED_CLOSING -> s.phase(Phase.FAILED);
+            case OPEN, CLOSING -> s.phase(Phase.CLOSED);
+            default -> { }
+        }
+        s.connection.hardClose();
+    }
+
+    static void mute(ConnectionUnderTest s, Void unused) {
+        s.muted = true;
+        s.connection.mute();
+    }
+
+    static void unmute(ConnectionUnderTest s, Void unused) {
+        boolean wasMuted = s.muted;
+        s.muted = false;
+        s.connection.unmute();
+        if (wasMuted && s.isLive()) {
+            s.readLoopRan(); // unmute resumes reading in a later turn, held data first
+        }
+    }
+
+    static void bufferUntil(ConnectionUnderTest s, int size) {
+        BufferUntil framing = size == 0 ? Streaming.STREAMING : BufferSize.of(size);
+        BufferUntilResult expected = size <= s.minimum ? BufferUntilResult.SET : BufferUntilResult.SIZE_ABOVE_MINIMUM;
+        BufferUntilResult result = s.connection.bufferUntil(framing);
+        require(result == expected, "bufferUntil(" + size + ") returned " + result + ", expected " + expected
+                + " with minimum " + s.minimum);
+        if (result == BufferUntilResult.SET) {
+            s.until = size;
+        }
+    }
+
+    static void setMinimum(ConnectionUnderTest s, int minimum) {
+        ReadBufferMinimumResult expected = minimum < s.until ? ReadBufferResizeBelowBufferSize.BELOW_BUFFER_SIZE
+                : ReadBufferResized.RESIZED;
+        ReadBufferMinimumResult result = s.connection.setReadBufferMinimum(ReadBufferSize.of(minimum));
+        require(result == expected, "setReadBufferMinimum(" + minimum + ") returned " + result + ", expected "
+                + expected + " with framing " + s.until);
+        if (result == ReadBufferResized.RESIZED) {
+            s.minimum = minimum;
+        }
+    }
+
+    static void resize(ConnectionUnderTest s, int size) {
+        long buffered = s.buffered();
+        ReadBufferResizeResult expected = size < s.until ? ReadBufferResizeBelowBufferSize.BELOW_BUFFER_SIZE
+                : size < buffered ? ReadBufferResizeBelowUsed.BELOW_USED
+                : ReadBufferResized.RESIZED;
+        ReadBufferResizeResult result = s.connection.resizeReadBuffer(ReadBufferSize.of(size));
+        require(result == expected, "resizeReadBuffer(" + size + ") returned " + result + ", expected " + expected
+                + " with framing " + s.until + " and " + buffered + " bytes buffered");
+        if (result == ReadBufferResized.RESIZED && size < s.minimum) {
+            s.minimum = size; // a resize below the minimum lowers it
+        }
+    }
+
+    static void setTimer(ConnectionUnderTest s, Void unused) {
+        SetTimerResult result = s.connection.setTimer(AN_HOUR);
+        if (s.phase != Phase.OPEN) {
+            require(result == SetTimerError.NOT_OPEN, "setTimer in " + s.phase + " returned " + result);
+        } else if (s.activeTimer != null) {
+            require(result == SetTimerError.ALREADY_ACTIVE, "setTimer with a timer active returned " + result);
+        } else {
+            require(result instanceof TimerToken t && t.id() > s.lastTimerId,
+                    "setTimer returned " + result + " after token " + s.lastTimerId);
+            s.activeTimer = (TimerToken) result;
+            s.lastTimerId = s.activeTimer.id();
+        }
+    }
+
+    static void cancelTimer(ConnectionUnderTest s, boolean current) {
+        if (current) {
+            s.connection.cancelTimer(s.activeTimer);
+            s.activeTimer = null;
+        } else {
+            s.connection.cancelTimer(new TimerToken(s.lastTimerId + 1000)); // never issued: a no-op
+        }
+    }
+
+    static void yieldNext(ConnectionUnderTest s, Void unused) {
+        s.yieldNext = true;
+    }
+
+    static void arrive(ConnectionUnderTest s, int size) {
+        s.kernel.arrive(s.nextInbound(size));
+        s.kernel.signal(ScriptedKernel.DATA);
+        s.readLoopRan();
+    }
+
+    static void arriveEnd(ConnectionUnderTest s, Void unused) {
+        s.kernel.arriveEnd();
+        s.kernel.signal(ScriptedKernel.PEER_FIN);
+        s.readLoopRan();
+    }
+
+    static void arriveError(ConnectionUnderTest s, Void unused) {
+        s.kernel.arriveError();
+        s.kernel.signal(ScriptedKernel.RESET);
+        s.readLoopRan();
+    }
+
+    static void drain(ConnectionUnderTest s, long bytes) {
+        s.kernel.room = Math.min(UNLIMITED, s.kernel.room + bytes);
+        s.kernel.signal(ScriptedKernel.DRAINED);
+    }
+
+    static void writeError(ConnectionUnderTest s, Void unused) {
+        s.kernel.failWrites = true;
+        s.kernel.signal(ScriptedKernel.DRAINED);
+    }
+
+    static void connectSucceeds(ConnectionUnderTest s, Void unused) {
+        if (s.phase == Phase.CONNECTING) {
+            s.phase(Phase.OPEN);
+            s.readLoopRan();
+        } else {
+            s.phase(Phase.FAILED); // closing while connecting: the attempt is released, then TCP failure
+        }
+        s.kernel.signal(Epoll.EPOLLOUT);
+    }
+
+    static void connectFails(ConnectionUnderTest s, Void unused) {
+        s.phase(Phase.FAILED);
+        s.kernel.connectError = Errno.ECONNREFUSED;
+        s.kernel.signal(Epoll.EPOLLOUT | Epoll.EPOLLERR | Epoll.EPOLLHUP);
+    }
+}
