@@ -5,6 +5,7 @@ import dev.loriffm.internal.sys.Errno;
 import dev.loriffm.loop.EventLoopGroup;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -73,49 +74,133 @@ class ConnectionStateMachineProperties {
 
     /** A server connection keeps lori's invariants under any sequence of calls and kernel events. */
     @Property
-    void serverConnectionKeepsLorisInvariants(@ForAll("serverRuns") ActionChain<ConnectionUnderTest> run) {
+    void serverConnectionKeepsLorisInvariants(@ForAll("readBufferSizes") int readBufferSize, @ForAll("rooms") long room,
+                                              @ForAll("runs") ActionChain<ConnectionUnderTest> run) {
+        setUp = new SetUp(false, readBufferSize, room);
         run.run();
     }
 
     /** A client connection, from its connect attempt on, keeps lori's invariants under any sequence. */
     @Property
-    void clientConnectionKeepsLorisInvariants(@ForAll("clientRuns") ActionChain<ConnectionUnderTest> run) {
+    void clientConnectionKeepsLorisInvariants(@ForAll("readBufferSizes") int readBufferSize, @ForAll("rooms") long room,
+                                              @ForAll("runs") ActionChain<ConnectionUnderTest> run) {
+        setUp = new SetUp(true, readBufferSize, room);
         run.run();
     }
 
-    @Provide
-    Arbitrary<ActionChain<ConnectionUnderTest>> serverRuns() {
-        return runs(false);
-    }
+    /** How the next run starts: set by the property, read by the chain's first step. */
+    private record SetUp(boolean client, int readBufferSize, long room) { }
+
+    private static SetUp setUp;
 
     @Provide
-    Arbitrary<ActionChain<ConnectionUnderTest>> clientRuns() {
-        return runs(true);
+    Arbitrary<Integer> readBufferSizes() {
+        return Arbitraries.of(16384, 16, 64, 1024);
     }
 
-    private static Arbitrary<ActionChain<ConnectionUnderTest>> runs(boolean client) {
-        Arbitrary<Integer> readBufferSizes = Arbitraries.of(16384, 16, 64, 1024);
-        Arbitrary<Long> rooms = Arbitraries.of(UNLIMITED, 0L, 5L, 300L);
-        return readBufferSizes.flatMap(size -> rooms.flatMap(room -> chain(client, size, room)));
+    /** The kernel's initial send-buffer room: plenty, none, or a little. */
+    @Provide
+    Arbitrary<Long> rooms() {
+        return Arbitraries.of(UNLIMITED, 0L, 5L, 300L);
     }
 
-    private static ActionChainArbitrary<ConnectionUnderTest> chain(boolean client, int readBufferSize, long room) {
-        ActionChainArbitrary<ConnectionUnderTest> chain = ActionChain.startWith(() -> start(client, readBufferSize, room));
+    @Provide
+    Arbitrary<ActionChain<ConnectionUnderTest>> runs() {
+        ActionChainArbitrary<ConnectionUnderTest> chain = ActionChain.startWith(() -> start(setUp));
         for (Weighted action : actions()) {
             chain = chain.withAction(action.weight, action.action);
         }
         return chain.withMaxTransformations(STEPS);
     }
 
-    private static ConnectionUnderTest start(boolean client, int readBufferSize, long room) {
+    private static ConnectionUnderTest start(SetUp how) {
         release();
         try {
-            previous = client ? ConnectionUnderTest.client(group, readBufferSize, room)
-                    : ConnectionUnderTest.server(group, readBufferSize, room);
+            previous = how.client ? ConnectionUnderTest.client(group, how.readBufferSize, how.room)
+                    : ConnectionUnderTest.server(group, how.readBufferSize, how.room);
             return previous;
         } catch (Exception e) {
             throw new AssertionError("could not start the connection", e);
         }
+    }
+
+    // ------------------------------------------------------------------ replaying a reported run
+
+    /**
+     * Replays the steps of a reported run, given as jqwik printed them (e.g. {@code "send 30 bytes"},
+     * {@code "connect succeeds"}), checking every invariant after each: the way a shrunk failure
+     * becomes a regression {@code @Example}.
+     */
+    static ConnectionUnderTest replay(boolean client, int readBufferSize, long room, String... steps) {
+        ConnectionUnderTest s = start(new SetUp(client, readBufferSize, room));
+        for (String step : steps) {
+            s.step(step, () -> {
+                if (when(step).test(s)) {
+                    parse(step).run();
+                }
+            });
+        }
+        return s;
+    }
+
+    /** The state in which a replayed step does something, as in {@link #actions()}. */
+    private static Predicate<ConnectionUnderTest> when(String step) {
+        if (step.startsWith("peer ")) {
+            return PEER_CAN_SEND;
+        }
+        if (step.startsWith("kernel ") || step.equals("yieldRead in the next onReceived")) {
+            return ConnectionUnderTest::isLive;
+        }
+        if (step.equals("next write fails")) {
+            return WRITES_CAN_FAIL;
+        }
+        if (step.startsWith("connect ")) {
+            return ConnectionUnderTest::isConnecting;
+        }
+        return s -> true;
+    }
+
+    private static final Predicate<ConnectionUnderTest> PEER_CAN_SEND = s -> s.isLive() && !s.kernel.peerEnded;
+    private static final Predicate<ConnectionUnderTest> WRITES_CAN_FAIL = s -> s.isLive() && !s.kernel.failWrites;
+
+    private static ConnectionUnderTest.LoopAction parse(String step) {
+        String[] w = step.split(" ");
+        ConnectionUnderTest s = previous;
+        return switch (step) {
+            case "close" -> () -> close(s, null);
+            case "hardClose" -> () -> hardClose(s, null);
+            case "mute" -> () -> mute(s, null);
+            case "unmute" -> () -> unmute(s, null);
+            case "setTimer 1h" -> () -> setTimer(s, null);
+            case "cancelTimer current" -> () -> cancelTimer(s, true);
+            case "cancelTimer stale" -> () -> cancelTimer(s, false);
+            case "yieldRead in the next onReceived" -> () -> yieldNext(s, null);
+            case "peer sends FIN" -> () -> arriveEnd(s, null);
+            case "peer resets" -> () -> arriveError(s, null);
+            case "kernel takes everything" -> () -> drain(s, UNLIMITED);
+            case "next write fails" -> () -> writeError(s, null);
+            case "connect succeeds" -> () -> connectSucceeds(s, null);
+            case "connect refused" -> () -> connectFails(s, null);
+            case "bufferUntil streaming" -> () -> bufferUntil(s, 0);
+            default -> {
+                if (step.startsWith("send buffers of [")) {
+                    String list = step.substring("send buffers of [".length(), step.length() - 1).strip();
+                    List<Integer> sizes = list.isEmpty() ? List.of()
+                            : java.util.Arrays.stream(list.split(",\\s*")).map(Integer::valueOf).toList();
+                    yield () -> sendList(s, sizes);
+                }
+                int n = Integer.parseInt(w[w[0].equals("kernel") ? 2 : w.length - (step.endsWith("bytes") ? 2 : 1)]);
+                yield switch (w[0]) {
+                    case "send" -> () -> send(s, n);
+                    case "peer" -> () -> arrive(s, n);
+                    case "kernel" -> () -> drain(s, n);
+                    case "bufferUntil" -> () -> bufferUntil(s, n);
+                    case "setReadBufferMinimum" -> () -> setMinimum(s, n);
+                    case "resizeReadBuffer" -> () -> resize(s, n);
+                    default -> throw new IllegalArgumentException("unknown step: " + step);
+                };
+            }
+        };
     }
 
     // ------------------------------------------------------------------ actions
@@ -124,62 +209,68 @@ class ConnectionStateMachineProperties {
 
     private static List<Weighted> actions() {
         List<Weighted> all = new ArrayList<>();
+        // Weights: steps that end the connection are rare, so most runs spend their steps on an
+        // open connection before (and a few after) it closes.
         // From the application.
-        all.add(new Weighted(6, action(s -> true, Arbitraries.integers().between(0, 3000),
+        all.add(new Weighted(20, action(s -> true, Arbitraries.integers().between(0, 3000),
                 n -> "send " + n + " bytes", ConnectionStateMachineProperties::send)));
-        all.add(new Weighted(3, action(s -> true, Arbitraries.integers().between(0, 700).list().ofMaxSize(5),
+        all.add(new Weighted(8, action(s -> true, Arbitraries.integers().between(0, 700).list().ofMaxSize(5),
                 sizes -> "send buffers of " + sizes, ConnectionStateMachineProperties::sendList)));
         all.add(new Weighted(1, fixed(s -> true, "close", ConnectionStateMachineProperties::close)));
         all.add(new Weighted(1, fixed(s -> true, "hardClose", ConnectionStateMachineProperties::hardClose)));
-        all.add(new Weighted(2, fixed(s -> true, "mute", ConnectionStateMachineProperties::mute)));
-        all.add(new Weighted(3, fixed(s -> true, "unmute", ConnectionStateMachineProperties::unmute)));
-        all.add(new Weighted(2, action(s -> true, Arbitraries.integers().between(0, 80),
+        all.add(new Weighted(4, fixed(s -> true, "mute", ConnectionStateMachineProperties::mute)));
+        all.add(new Weighted(6, fixed(s -> true, "unmute", ConnectionStateMachineProperties::unmute)));
+        all.add(new Weighted(4, action(s -> true, Arbitraries.integers().between(0, 80),
                 n -> n == 0 ? "bufferUntil streaming" : "bufferUntil " + n,
                 ConnectionStateMachineProperties::bufferUntil)));
-        all.add(new Weighted(1, action(s -> true, Arbitraries.integers().between(1, 200),
+        all.add(new Weighted(2, action(s -> true, Arbitraries.integers().between(1, 200),
                 n -> "setReadBufferMinimum " + n, ConnectionStateMachineProperties::setMinimum)));
-        all.add(new Weighted(1, action(s -> true, Arbitraries.integers().between(1, 200),
+        all.add(new Weighted(2, action(s -> true, Arbitraries.integers().between(1, 200),
                 n -> "resizeReadBuffer " + n, ConnectionStateMachineProperties::resize)));
-        all.add(new Weighted(1, fixed(s -> true, "setTimer 1h", ConnectionStateMachineProperties::setTimer)));
-        all.add(new Weighted(1, action(s -> true, Arbitraries.of(true, false),
+        all.add(new Weighted(2, fixed(s -> true, "setTimer 1h", ConnectionStateMachineProperties::setTimer)));
+        all.add(new Weighted(2, action(s -> true, Arbitraries.of(true, false),
                 current -> current ? "cancelTimer current" : "cancelTimer stale",
                 ConnectionStateMachineProperties::cancelTimer)));
-        all.add(new Weighted(1, fixed(ConnectionUnderTest::isLive, "yieldRead in the next onReceived",
+        all.add(new Weighted(3, fixed(ConnectionUnderTest::isLive, "yieldRead in the next onReceived",
                 ConnectionStateMachineProperties::yieldNext)));
         // From the kernel.
-        Predicate<ConnectionUnderTest> peerCanSend = s -> s.isLive() && !s.kernel.peerEnded;
-        all.add(new Weighted(6, action(peerCanSend, Arbitraries.integers().between(1, 3000),
+        Predicate<ConnectionUnderTest> peerCanSend = PEER_CAN_SEND;
+        all.add(new Weighted(20, action(peerCanSend, Arbitraries.integers().between(1, 3000),
                 n -> "peer sends " + n + " bytes", ConnectionStateMachineProperties::arrive)));
         all.add(new Weighted(1, fixed(peerCanSend, "peer sends FIN", ConnectionStateMachineProperties::arriveEnd)));
         all.add(new Weighted(1, fixed(peerCanSend, "peer resets", ConnectionStateMachineProperties::arriveError)));
-        all.add(new Weighted(4, action(ConnectionUnderTest::isLive,
+        all.add(new Weighted(14, action(ConnectionUnderTest::isLive,
                 Arbitraries.oneOf(Arbitraries.longs().between(1, 4000), Arbitraries.just(UNLIMITED)),
                 k -> "kernel takes " + (k == UNLIMITED ? "everything" : k + " more bytes"),
                 ConnectionStateMachineProperties::drain)));
-        all.add(new Weighted(1, fixed(s -> s.isLive() && !s.kernel.failWrites, "next write fails",
+        all.add(new Weighted(1, fixed(WRITES_CAN_FAIL, "next write fails",
                 ConnectionStateMachineProperties::writeError)));
         // Connect attempt outcomes (clients).
-        all.add(new Weighted(3, fixed(ConnectionUnderTest::isConnecting, "connect succeeds",
+        all.add(new Weighted(6, fixed(ConnectionUnderTest::isConnecting, "connect succeeds",
                 ConnectionStateMachineProperties::connectSucceeds)));
         all.add(new Weighted(1, fixed(ConnectionUnderTest::isConnecting, "connect refused",
                 ConnectionStateMachineProperties::connectFails)));
         return all;
     }
 
-    /** A step in {@code when}, with a generated argument. */
+    /**
+     * A step with a generated argument that does something only {@code when} the connection is in a
+     * state where it makes sense (a no-op otherwise). Deliberately not a jqwik precondition: jqwik
+     * cannot remove steps whose generation looked at the state, so preconditions would keep most
+     * steps in a shrunk run.
+     */
     private static <T> Action<ConnectionUnderTest> action(Predicate<ConnectionUnderTest> when, Arbitrary<T> args,
                                                          Function<T, String> describe, Step<T> step) {
         return new Action.Independent<>() {
             @Override
-            public boolean precondition(ConnectionUnderTest s) {
-                return when.test(s);
-            }
-
-            @Override
             public Arbitrary<Transformer<ConnectionUnderTest>> transformer() {
                 return args.map(arg -> {
                     String description = describe.apply(arg);
-                    return Transformer.transform(description, s -> s.step(description, () -> step.run(s, arg)));
+                    return Transformer.transform(description, s -> s.step(description, () -> {
+                        if (when.test(s)) {
+                            step.run(s, arg);
+                        }
+                    }));
                 });
             }
         };

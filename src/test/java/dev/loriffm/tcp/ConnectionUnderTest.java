@@ -264,10 +264,10 @@ final class ConnectionUnderTest {
         try {
             long handedBefore = kernel.handedOut.size();
             boolean endBefore = kernel.endHandedOut;
-            boolean mutedBefore = onLoop(loop, () -> muted);
-            onLoop(loop, () -> {
+            boolean mutedBefore = onLoop(loop, () -> {
+                boolean before = muted;
                 action.run();
-                return null;
+                return before;
             });
             settleAndCheck(description);
             if (mutedBefore && muted) {
@@ -378,13 +378,6 @@ final class ConnectionUnderTest {
     private void settleAndCheck(String description) throws Exception {
         steps.add(description);
         settle();
-        onLoop(loop, () -> {
-            // What the peer did shows in the kernel: the connection read the end, or a write failed.
-            if (isLive() && (kernel.endHandedOut || kernel.writeFailed)) {
-                phase(Phase.CLOSED);
-            }
-            return null;
-        });
         check();
     }
 
@@ -395,9 +388,15 @@ final class ConnectionUnderTest {
                             int timers, long failures) { }
 
     private void check() throws Exception {
-        Snapshot s = onLoop(loop, () -> new Snapshot(connection.isOpen(), connection.isClosed(),
-                connection.isWriteable(), connection.isMuted(), connection.readBufferMinimum(),
-                connection.readBufferSize(), loop.pendingTimers(), loop.callbackFailures()));
+        Snapshot s = onLoop(loop, () -> {
+            // What the peer did shows in the kernel: the connection read the end, or a write failed.
+            if (isLive() && (kernel.endHandedOut || kernel.writeFailed)) {
+                phase(Phase.CLOSED);
+            }
+            return new Snapshot(connection.isOpen(), connection.isClosed(),
+                    connection.isWriteable(), connection.isMuted(), connection.readBufferMinimum(),
+                    connection.readBufferSize(), loop.pendingTimers(), loop.callbackFailures());
+        });
         require(s.failures == failuresBefore, "a callback or task threw into the loop (see the log)");
         Log log = checkLog();
         checkStateMatrix(s, log);
