@@ -136,7 +136,7 @@ class ConnectionStateMachineProperties {
         for (String step : steps) {
             s.step(step, () -> {
                 if (when(step).test(s)) {
-                    parse(step).run();
+                    parse(s, step).run();
                 }
             });
         }
@@ -163,9 +163,8 @@ class ConnectionStateMachineProperties {
     private static final Predicate<ConnectionUnderTest> PEER_CAN_SEND = s -> s.isLive() && !s.kernel.peerEnded;
     private static final Predicate<ConnectionUnderTest> WRITES_CAN_FAIL = s -> s.isLive() && !s.kernel.failWrites;
 
-    private static ConnectionUnderTest.LoopAction parse(String step) {
+    private static ConnectionUnderTest.LoopAction parse(ConnectionUnderTest s, String step) {
         String[] w = step.split(" ");
-        ConnectionUnderTest s = previous;
         return switch (step) {
             case "close" -> () -> close(s, null);
             case "hardClose" -> () -> hardClose(s, null);
@@ -183,6 +182,12 @@ class ConnectionStateMachineProperties {
             case "connect refused" -> () -> connectFails(s, null);
             case "bufferUntil streaming" -> () -> bufferUntil(s, 0);
             default -> {
+                if (step.startsWith("in the next ")) {
+                    int colon = step.indexOf(": ");
+                    ConnectionUnderTest.Reaction r = reaction(step.substring("in the next ".length(), colon),
+                            step.substring(colon + 2));
+                    yield () -> s.reactions.add(r);
+                }
                 if (step.startsWith("send buffers of [")) {
                     String list = step.substring("send buffers of [".length(), step.length() - 1).strip();
                     List<Integer> sizes = list.isEmpty() ? List.of()
@@ -206,6 +211,31 @@ class ConnectionStateMachineProperties {
     // ------------------------------------------------------------------ actions
 
     private record Weighted(int weight, Action<ConnectionUnderTest> action) { }
+
+    /** The callbacks a reaction may hook, by their log kind, and their names. */
+    private static final List<String> HOOKS = List.of(ConnectionUnderTest.RECEIVED, ConnectionUnderTest.SENT,
+            ConnectionUnderTest.THROTTLED, ConnectionUnderTest.UNTHROTTLED, ConnectionUnderTest.CLOSED);
+    private static final List<String> HOOK_NAMES = List.of("onReceived", "onSent", "onThrottled", "onUnthrottled",
+            "onClosed");
+
+    /** Reactions: in the next callback of some kind, send, close, hard-close, mute or unmute. */
+    private static final Arbitrary<ConnectionUnderTest.Reaction> REACTIONS = net.jqwik.api.Combinators.combine(
+            Arbitraries.integers().between(0, HOOKS.size() - 1),
+            Arbitraries.of("send", "close", "hardClose", "mute", "unmute"),
+            Arbitraries.integers().between(0, 3000)
+    ).as((hook, call, n) -> reaction(HOOK_NAMES.get(hook), call.equals("send") ? "send " + n + " bytes" : call));
+
+    /** {@return the reaction "in the next {@code hook}: {@code call}"}, {@code call} as a replayable step */
+    static ConnectionUnderTest.Reaction reaction(String hook, String call) {
+        return new ConnectionUnderTest.Reaction(HOOKS.get(HOOK_NAMES.indexOf(hook)), "in the next " + hook + ": " + call,
+                s -> {
+                    try {
+                        parse(s, call).run();
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+    }
 
     private static List<Weighted> actions() {
         List<Weighted> all = new ArrayList<>();
@@ -233,6 +263,9 @@ class ConnectionStateMachineProperties {
                 ConnectionStateMachineProperties::cancelTimer)));
         all.add(new Weighted(3, fixed(ConnectionUnderTest::isLive, "yieldRead in the next onReceived",
                 ConnectionStateMachineProperties::yieldNext)));
+        // From inside a callback: the application reacts to what it hears.
+        all.add(new Weighted(8, action(s -> true, REACTIONS, r -> r.description(),
+                (s, r) -> s.reactions.add(r))));
         // From the kernel.
         Predicate<ConnectionUnderTest> peerCanSend = PEER_CAN_SEND;
         all.add(new Weighted(20, action(peerCanSend, Arbitraries.integers().between(1, 3000),
@@ -304,11 +337,13 @@ class ConnectionStateMachineProperties {
     }
 
     static void close(ConnectionUnderTest s, Void unused) {
+        s.syncWithKernel();
         switch (s.phase) {
             case CONNECTING -> s.phase(Phase.UNCONNECTED_CLOSING);
             case OPEN -> {
                 // lori#344: a muted connection cannot see the peer's FIN, so close() is a hard close.
                 s.gracefulClose = !s.muted;
+                s.closeExpected = s.muted;
                 s.phase(s.muted ? Phase.CLOSED : Phase.CLOSING);
             }
             default -> { } // closing or closed already: a no-op
@@ -317,9 +352,16 @@ class ConnectionStateMachineProperties {
     }
 
     static void hardClose(ConnectionUnderTest s, Void unused) {
+        s.syncWithKernel();
         switch (s.phase) {
-            case CONNECTING, UNCONNECTED_CLOSING -> s.phase(Phase.FAILED);
-            case OPEN, CLOSING -> s.phase(Phase.CLOSED);
+            case CONNECTING, UNCONNECTED_CLOSING -> {
+                s.failureExpected = true;
+                s.phase(Phase.FAILED);
+            }
+            case OPEN, CLOSING -> {
+                s.closeExpected = true;
+                s.phase(Phase.CLOSED);
+            }
             default -> { }
         }
         s.connection.hardClose();
@@ -331,8 +373,10 @@ class ConnectionStateMachineProperties {
     }
 
     static void unmute(ConnectionUnderTest s, Void unused) {
+        s.syncWithKernel();
         boolean wasMuted = s.muted;
         s.muted = false;
+        s.unmutes++;
         s.connection.unmute();
         if (wasMuted && s.isLive()) {
             s.readLoopRan(); // unmute resumes reading in a later turn, held data first
@@ -375,6 +419,7 @@ class ConnectionStateMachineProperties {
     }
 
     static void setTimer(ConnectionUnderTest s, Void unused) {
+        s.syncWithKernel();
         SetTimerResult result = s.connection.setTimer(AN_HOUR);
         if (s.phase != Phase.OPEN) {
             require(result == SetTimerError.NOT_OPEN, "setTimer in " + s.phase + " returned " + result);
@@ -434,12 +479,14 @@ class ConnectionStateMachineProperties {
             s.phase(Phase.OPEN);
             s.readLoopRan();
         } else {
-            s.phase(Phase.FAILED); // closing while connecting: the attempt is released, then TCP failure
+            s.failureExpected = true; // closing while connecting: the attempt is released, then TCP failure
+            s.phase(Phase.FAILED);
         }
         s.kernel.signal(Epoll.EPOLLOUT);
     }
 
     static void connectFails(ConnectionUnderTest s, Void unused) {
+        s.failureExpected = true;
         s.phase(Phase.FAILED);
         s.kernel.connectError = Errno.ECONNREFUSED;
         s.kernel.signal(Epoll.EPOLLOUT | Epoll.EPOLLERR | Epoll.EPOLLHUP);

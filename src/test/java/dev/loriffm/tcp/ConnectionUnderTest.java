@@ -51,6 +51,7 @@ final class ConnectionUnderTest {
     static final String SEND_RETURNED = "send returned token";
     static final String SEND_REFUSED = "send refused";
     static final String UNEXPECTED = "unexpected callback";
+    static final String REACTING = "reacting: ";
 
     private static final int SETTLE_ROUNDS = 10_000;
 
@@ -66,6 +67,8 @@ final class ConnectionUnderTest {
     // -- the model
     Phase phase;
     boolean muted;
+    /** How many times unmute() was called. */
+    long unmutes;
     /** The framing in effect: 0 streaming, else the message size. */
     int until;
     int minimum;
@@ -84,6 +87,15 @@ final class ConnectionUnderTest {
     final ByteArrayOutputStream delivered = new ByteArrayOutputStream();
     TimerToken activeTimer;
     long lastTimerId;
+    /** The application closed the connection (a hard close, or close() while muted): onClosed is due. */
+    boolean closeExpected;
+    /** The client's attempt was decided as failed or the application gave up: onConnectionFailure is due. */
+    boolean failureExpected;
+    /** One-shot reactions armed by steps: when the named callback next runs, it makes the call. */
+    final List<Reaction> reactions = new ArrayList<>();
+
+    /** In the next {@code callback} (a log kind), do {@code call} (a step run on the loop, from the callback). */
+    record Reaction(String callback, String description, java.util.function.Consumer<ConnectionUnderTest> call) { }
     private int inboundSeq;
     private int outboundSeq = 100;
 
@@ -160,6 +172,15 @@ final class ConnectionUnderTest {
     private final class Receiver implements ClientLifecycleReceiver, ServerLifecycleReceiver {
         private void log(String kind, long id, byte[] data) {
             events.add(new Event(kind, id, data, muted, until));
+            for (int i = 0; i < reactions.size(); i++) {
+                Reaction r = reactions.get(i);
+                if (r.callback.equals(kind)) {
+                    reactions.remove(i);
+                    events.add(new Event("reacting: " + r.description, 0, null, muted, until));
+                    r.call.accept(ConnectionUnderTest.this);
+                    return;
+                }
+            }
         }
 
         @Override
@@ -174,6 +195,7 @@ final class ConnectionUnderTest {
 
         @Override
         public void onConnectionFailure(TcpConnection c, ConnectionFailure reason) {
+            phase(Phase.FAILED); // checked against failureExpected
             log(FAILURE + " " + reason, 0, null);
         }
 
@@ -190,8 +212,8 @@ final class ConnectionUnderTest {
         @Override
         public void onReceived(TcpConnection c, MemorySegment data) {
             byte[] bytes = data.toArray(ValueLayout.JAVA_BYTE);
-            log(RECEIVED, 0, bytes);
             delivered.writeBytes(bytes);
+            log(RECEIVED, 0, bytes);
             if (yieldNext) {
                 yieldNext = false;
                 c.yieldRead();
@@ -220,6 +242,7 @@ final class ConnectionUnderTest {
 
         @Override
         public void onClosed(TcpConnection c) {
+            phase(Phase.CLOSED); // checked against closeExpected and the kernel
             log(CLOSED, 0, null);
         }
 
@@ -264,13 +287,14 @@ final class ConnectionUnderTest {
         try {
             long handedBefore = kernel.handedOut.size();
             boolean endBefore = kernel.endHandedOut;
+            long unmutesBefore = unmutes;
             boolean mutedBefore = onLoop(loop, () -> {
                 boolean before = muted;
                 action.run();
                 return before;
             });
             settleAndCheck(description);
-            if (mutedBefore && muted) {
+            if (mutedBefore && muted && unmutes == unmutesBefore) {
                 require(kernel.handedOut.size() == handedBefore && kernel.endHandedOut == endBefore,
                         "a muted connection read from the socket");
             }
@@ -318,6 +342,13 @@ final class ConnectionUnderTest {
         return phase == Phase.CONNECTING || phase == Phase.UNCONNECTED_CLOSING;
     }
 
+    /** What the peer did shows in the kernel: the connection read the end, or a write failed. */
+    void syncWithKernel() {
+        if (isLive() && (kernel.endHandedOut || kernel.writeFailed)) {
+            phase(Phase.CLOSED);
+        }
+    }
+
     /** The model's phase changes; a hard close stops the user timer. */
     void phase(Phase next) {
         phase = next;
@@ -335,6 +366,7 @@ final class ConnectionUnderTest {
 
     /** Sends via {@code call}, checking the result against the model; logs the call around it. */
     void send(byte[][] parts, java.util.function.Supplier<SendResult> call) {
+        syncWithKernel();
         long pendingBefore = pending();
         SendResult expected = phase != Phase.OPEN ? SendError.NOT_CONNECTED
                 : pendingBefore > 0 ? SendError.NOT_WRITEABLE
@@ -389,10 +421,7 @@ final class ConnectionUnderTest {
 
     private void check() throws Exception {
         Snapshot s = onLoop(loop, () -> {
-            // What the peer did shows in the kernel: the connection read the end, or a write failed.
-            if (isLive() && (kernel.endHandedOut || kernel.writeFailed)) {
-                phase(Phase.CLOSED);
-            }
+            syncWithKernel();
             return new Snapshot(connection.isOpen(), connection.isClosed(),
                     connection.isWriteable(), connection.isMuted(), connection.readBufferMinimum(),
                     connection.readBufferSize(), loop.pendingTimers(), loop.callbackFailures());
@@ -419,15 +448,19 @@ final class ConnectionUnderTest {
         boolean closed = false;
         boolean failed = false;
         boolean throttled = false;
-        boolean inSend = false;
-        boolean closedBeforeSend = false;
+        // Open send calls (a callback inside send may send again): whether onClosed preceded each.
+        java.util.ArrayDeque<Boolean> sends = new java.util.ArrayDeque<>();
         long acceptedCount = 0;
         long completed = 0;
         int callbacks = 0; // callbacks before this event (the send markers are not callbacks)
         for (int i = 0; i < events.size(); i++) {
             Event e = events.get(i);
             String where = "event " + i + " (" + e + ")";
-            boolean marker = e.kind.equals(SEND_CALL) || e.kind.equals(SEND_REFUSED) || e.kind.equals(SEND_RETURNED);
+            boolean marker = e.kind.equals(SEND_CALL) || e.kind.equals(SEND_REFUSED) || e.kind.equals(SEND_RETURNED)
+                    || e.kind.startsWith(REACTING);
+            if (e.kind.startsWith(REACTING)) {
+                continue;
+            }
             require(!failed || marker, where + " after the connection failure");
             int callback = callbacks;
             callbacks += marker ? 0 : 1;
@@ -443,15 +476,15 @@ final class ConnectionUnderTest {
                     begun = true;
                 }
                 case SEND_CALL -> {
-                    inSend = true;
-                    closedBeforeSend = closed;
+                    sends.push(closed);
                 }
-                case SEND_REFUSED -> inSend = false;
+                case SEND_REFUSED -> require(sends.poll() != null, where + ": unmatched");
                 case SEND_RETURNED -> {
-                    require(inSend && begun && !closedBeforeSend, where + ": accepted on a connection that was not open");
+                    Boolean closedBeforeSend = sends.poll();
+                    require(closedBeforeSend != null && begun && !closedBeforeSend,
+                            where + ": accepted on a connection that was not open");
                     require(e.id == acceptedCount + 1, where + ": token ids count up from 1");
                     acceptedCount++;
-                    inSend = false;
                 }
                 case SENT, SEND_FAILED -> {
                     require(e.id <= acceptedCount, where + ": completion before send returned the token");
@@ -509,6 +542,9 @@ final class ConnectionUnderTest {
             case FAILED -> require(!s.open && s.closed && !s.writeable && log.failed,
                     state + ": onConnectionFailure expected");
         }
+        require(!log.closed || closeExpected || kernel.endHandedOut || kernel.writeFailed,
+                "onClosed although the application did not close and the peer did not end the connection");
+        require(!log.failed || failureExpected, "onConnectionFailure although the attempt was not decided as failed");
         int closes = kernel.socketFd < 0 ? 0 : kernel.socketCloses();
         boolean released = phase == Phase.CLOSED || phase == Phase.FAILED;
         require(closes == (released ? 1 : 0), "the socket was closed " + closes + " times in phase " + phase);
