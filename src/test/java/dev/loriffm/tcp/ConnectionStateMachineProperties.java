@@ -164,6 +164,15 @@ class ConnectionStateMachineProperties {
     private static final Predicate<ConnectionUnderTest> WRITES_CAN_FAIL = s -> s.isLive() && !s.kernel.failWrites;
 
     private static ConnectionUnderTest.LoopAction parse(ConnectionUnderTest s, String step) {
+        int then = step.indexOf(", then ");
+        if (then > 0 && !step.startsWith("in the next ")) {
+            ConnectionUnderTest.LoopAction first = parse(s, step.substring(0, then));
+            ConnectionUnderTest.LoopAction second = parse(s, step.substring(then + ", then ".length()));
+            return () -> {
+                first.run();
+                second.run();
+            };
+        }
         String[] w = step.split(" ");
         return switch (step) {
             case "close" -> () -> close(s, null);
@@ -218,12 +227,20 @@ class ConnectionStateMachineProperties {
     private static final List<String> HOOK_NAMES = List.of("onReceived", "onSent", "onThrottled", "onUnthrottled",
             "onClosed");
 
+    /** Calls a reaction makes; "send" sends the generated size, and may be followed by a second call. */
+    private static final Arbitrary<String> CALLS = Arbitraries.of("send", "close", "hardClose", "mute", "unmute",
+            "send, then hardClose", "send, then close", "send, then mute");
+
+    private static String call(String call, int size) {
+        return call.replace("send", "send " + size + " bytes");
+    }
+
     /** Reactions: in the next callback of some kind, send, close, hard-close, mute or unmute. */
     private static final Arbitrary<ConnectionUnderTest.Reaction> REACTIONS = net.jqwik.api.Combinators.combine(
             Arbitraries.integers().between(0, HOOKS.size() - 1),
-            Arbitraries.of("send", "close", "hardClose", "mute", "unmute"),
+            CALLS,
             Arbitraries.integers().between(0, 3000)
-    ).as((hook, call, n) -> reaction(HOOK_NAMES.get(hook), call.equals("send") ? "send " + n + " bytes" : call));
+    ).as((hook, call, n) -> reaction(HOOK_NAMES.get(hook), call(call, n)));
 
     /** {@return the reaction "in the next {@code hook}: {@code call}"}, {@code call} as a replayable step */
     static ConnectionUnderTest.Reaction reaction(String hook, String call) {
@@ -247,6 +264,8 @@ class ConnectionStateMachineProperties {
         all.add(new Weighted(8, action(s -> true, Arbitraries.integers().between(0, 700).list().ofMaxSize(5),
                 sizes -> "send buffers of " + sizes, ConnectionStateMachineProperties::sendList)));
         all.add(new Weighted(1, fixed(s -> true, "close", ConnectionStateMachineProperties::close)));
+        all.add(new Weighted(1, action(s -> true, Arbitraries.integers().between(0, 3000),
+                n -> "send " + n + " bytes, then hardClose", (s, n) -> parse(s, "send " + n + " bytes, then hardClose").run())));
         all.add(new Weighted(1, fixed(s -> true, "hardClose", ConnectionStateMachineProperties::hardClose)));
         all.add(new Weighted(4, fixed(s -> true, "mute", ConnectionStateMachineProperties::mute)));
         all.add(new Weighted(6, fixed(s -> true, "unmute", ConnectionStateMachineProperties::unmute)));
