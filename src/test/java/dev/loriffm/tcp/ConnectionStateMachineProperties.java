@@ -88,6 +88,43 @@ class ConnectionStateMachineProperties {
         run.run();
     }
 
+    // ------------------------------------------------------------------ examples (replayed runs)
+
+    /** lori#344: close() on a muted connection is a hard close: onClosed at once, no FIN. */
+    @Example
+    void closeWhileMutedIsAHardClose() {
+        ConnectionUnderTest s = replay(false, 16384, UNLIMITED,
+                "send 10 bytes", "mute", "peer sends 5 bytes", "close");
+        require(s.phase == Phase.CLOSED && s.kernel.finished.isEmpty() && s.delivered.size() == 0,
+                "expected a hard close with nothing delivered and no FIN");
+    }
+
+    /**
+     * A send made and hard-closed inside onReceived, with a full send buffer: the token fails after
+     * onClosed, and the rest of the read is not delivered (lori's SendHardCloseFromAccepted and
+     * HardCloseAfterFramedReceive in one run).
+     */
+    @Example
+    void sendThenHardCloseInsideOnReceivedFailsTheTokenAndStopsDelivery() {
+        ConnectionUnderTest s = replay(true, 64, 0, "in the next onReceived: send 3 bytes, then hardClose",
+                "connect succeeds", "bufferUntil 4", "peer sends 12 bytes");
+        require(s.delivered.size() == 4, "one 4-byte message, then nothing: " + s.events);
+        require(s.events.getLast().kind().equals(ConnectionUnderTest.SEND_FAILED), "onSendFailed last: " + s.events);
+    }
+
+    /**
+     * A graceful close with bytes queued behind a full send buffer: they drain on later write
+     * events, every token reports onSent, then FIN goes out; the connection stays closing until the
+     * peer's FIN (lori#304).
+     */
+    @Example
+    void gracefulCloseDrainsQueuedBytesBeforeFin() {
+        ConnectionUnderTest s = replay(false, 16384, 5, "send buffers of [7, 0, 9]", "close",
+                "kernel takes 6 more bytes", "kernel takes everything", "peer sends 3 bytes", "peer sends FIN");
+        require(s.kernel.writtenAtFin == 16 && s.phase == Phase.CLOSED && s.delivered.size() == 3,
+                "expected 16 bytes before FIN, 3 delivered while closing, then closed: " + s.events);
+    }
+
     /** How the next run starts: set by the property, read by the chain's first step. */
     private record SetUp(boolean client, int readBufferSize, long room) { }
 
@@ -244,7 +281,8 @@ class ConnectionStateMachineProperties {
 
     /** {@return the reaction "in the next {@code hook}: {@code call}"}, {@code call} as a replayable step */
     static ConnectionUnderTest.Reaction reaction(String hook, String call) {
-        return new ConnectionUnderTest.Reaction(HOOKS.get(HOOK_NAMES.indexOf(hook)), "in the next " + hook + ": " + call,
+        String kind = HOOKS.get(HOOK_NAMES.indexOf(hook));
+        return new ConnectionUnderTest.Reaction(kind, "in the next " + hook + ": " + call,
                 s -> {
                     try {
                         parse(s, call).run();
@@ -265,7 +303,8 @@ class ConnectionStateMachineProperties {
                 sizes -> "send buffers of " + sizes, ConnectionStateMachineProperties::sendList)));
         all.add(new Weighted(1, fixed(s -> true, "close", ConnectionStateMachineProperties::close)));
         all.add(new Weighted(1, action(s -> true, Arbitraries.integers().between(0, 3000),
-                n -> "send " + n + " bytes, then hardClose", (s, n) -> parse(s, "send " + n + " bytes, then hardClose").run())));
+                n -> "send " + n + " bytes, then hardClose",
+                (s, n) -> parse(s, "send " + n + " bytes, then hardClose").run())));
         all.add(new Weighted(1, fixed(s -> true, "hardClose", ConnectionStateMachineProperties::hardClose)));
         all.add(new Weighted(4, fixed(s -> true, "mute", ConnectionStateMachineProperties::mute)));
         all.add(new Weighted(6, fixed(s -> true, "unmute", ConnectionStateMachineProperties::unmute)));

@@ -568,7 +568,8 @@ final class ConnectionUnderTest {
             require(log.completed == log.accepted, (log.accepted - log.completed) + " tokens never completed");
         }
         if (phase == Phase.OPEN) {
-            require(log.throttled == (pending > 0), "throttled " + log.throttled + " with " + pending + " bytes pending");
+            require(log.throttled == (pending > 0),
+                    "throttled " + log.throttled + " with " + pending + " bytes pending");
         }
         require(kernel.finished.size() <= 1, "FIN sent " + kernel.finished.size() + " times");
         if (!kernel.finished.isEmpty()) {
