@@ -266,10 +266,15 @@ class ConnectionStateMachineProperties {
 
     /** Calls a reaction makes; "send" sends the generated size, and may be followed by a second call. */
     private static final Arbitrary<String> CALLS = Arbitraries.of("send", "close", "hardClose", "mute", "unmute",
-            "send, then hardClose", "send, then close", "send, then mute");
+            "send, then hardClose", "send, then close", "send, then mute", "bufferUntil", "resizeReadBuffer",
+            "setReadBufferMinimum");
 
     private static String call(String call, int size) {
-        return call.replace("send", "send " + size + " bytes");
+        return switch (call) {
+            case "bufferUntil" -> size % 81 == 0 ? "bufferUntil streaming" : "bufferUntil " + size % 81;
+            case "resizeReadBuffer", "setReadBufferMinimum" -> call + " " + (1 + size % 200);
+            default -> call.replace("send", "send " + size + " bytes");
+        };
     }
 
     /** Reactions: in the next callback of some kind, send, close, hard-close, mute or unmute. */
@@ -449,6 +454,9 @@ class ConnectionStateMachineProperties {
                 + " with minimum " + s.minimum);
         if (result == BufferUntilResult.SET) {
             s.until = size;
+            if (s.receiving) {
+                s.readLoopRan(); // the read loop goes on after this onReceived with the new framing
+            }
         }
     }
 

@@ -72,6 +72,8 @@ final class ConnectionUnderTest {
     /** The framing in effect: 0 streaming, else the message size. */
     int until;
     int minimum;
+    /** Inside onReceived. */
+    boolean receiving;
     /** Set by the yield action: the next onReceived calls yieldRead(). */
     boolean yieldNext;
     /** close() reached an open connection unmuted: a graceful close, the only way FIN may go out. */
@@ -213,7 +215,12 @@ final class ConnectionUnderTest {
         public void onReceived(TcpConnection c, MemorySegment data) {
             byte[] bytes = data.toArray(ValueLayout.JAVA_BYTE);
             delivered.writeBytes(bytes);
-            log(RECEIVED, 0, bytes);
+            receiving = true;
+            try {
+                log(RECEIVED, 0, bytes);
+            } finally {
+                receiving = false;
+            }
             if (yieldNext) {
                 yieldNext = false;
                 c.yieldRead();
