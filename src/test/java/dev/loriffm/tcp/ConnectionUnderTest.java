@@ -150,12 +150,9 @@ final class ConnectionUnderTest {
                 onLoop(loop, loop::callbackFailures));
         t.connection = TcpConnection.client(kernel, Loopback.CONNECT, loop, "fake-host", 7000, t.receiver,
                 ClientOptions.DEFAULT.withReadBufferSize(ReadBufferSize.of(readBufferSize)));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Loopback.WAIT_SECONDS);
-        while (kernel.socketFd < 0) { // resolution runs off the loop; poll for the attempt
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the connect attempt never started");
-            }
-            Thread.onSpinWait();
+        // Resolution runs off the loop, then the loop starts the attempt.
+        if (!kernel.attemptStarted.await(Loopback.WAIT_SECONDS, TimeUnit.SECONDS)) {
+            throw new AssertionError("the connect attempt never started");
         }
         t.settleAndCheck("start client (read buffer " + readBufferSize + ", room " + room + ")");
         return t;

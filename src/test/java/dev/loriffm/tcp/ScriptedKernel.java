@@ -13,6 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Collections;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * A fake kernel for one connection, scripted step by step by {@link ConnectionStateMachineProperties}:
@@ -54,6 +55,8 @@ final class ScriptedKernel extends FakeBackend {
     /** The connection's socket (the accepted one, or the connect attempt), once known. */
     volatile int socketFd = -1;
     private boolean acceptedOne;
+    /** Opens when the client's connect attempt has started. */
+    final CountDownLatch attemptStarted = new CountDownLatch(1);
     /** {@code SO_ERROR} the connect attempt reports. */
     volatile int connectError;
 
@@ -122,6 +125,7 @@ final class ScriptedKernel extends FakeBackend {
     public int startConnect(Reactor loop, InetSocketAddress target, InetSocketAddress from, IoHandler handler) {
         int attempt = super.startConnect(loop, target, from, handler);
         socketFd = attempt;
+        attemptStarted.countDown();
         return attempt;
     }
 
