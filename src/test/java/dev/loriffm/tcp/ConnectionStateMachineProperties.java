@@ -28,7 +28,7 @@ import static dev.loriffm.tcp.ConnectionUnderTest.require;
 /**
  * Stateful property tests (issue #7): random sequences of API calls and kernel events drive a real
  * {@link TcpConnection}, client or server, over a {@link ScriptedKernel}, and after every step the
- * connection must still obey lori's rules (see {@link ConnectionUnderTest#check}): the state matrix
+ * connection must still obey lori's rules (checked by {@link ConnectionUnderTest} after each step): the state matrix
  * ({@code isOpen}/{@code isClosed}/{@code isWriteable}, send refusals, close while muted is a hard
  * close, FIN only after a graceful close has written everything), the order of callbacks
  * ({@code onStarted}/{@code onConnected} first and once, {@code onClosed} at most once and then only
@@ -37,6 +37,18 @@ import static dev.loriffm.tcp.ConnectionUnderTest.require;
  * (what was delivered is exactly what the kernel handed out, framed messages have the framing's size,
  * nothing while muted or after close, nothing left behind by an unmuted connection) and that no
  * callback or task threw into the loop.
+ *
+ * <p>Steps are API calls (sends of any size, multi-buffer sends, close, hardClose, mute, unmute,
+ * bufferUntil, the read-buffer calls, user timers, yieldRead), the same calls made from inside the
+ * next onReceived/onSent/onThrottled/onUnthrottled/onClosed, kernel events (the peer's bytes, FIN
+ * or reset; the send buffer draining by some bytes; a write error) and the client's connect attempt
+ * succeeding or being refused. A step that makes no sense in the current state (the peer sending
+ * after its FIN) does nothing, rather than being a jqwik precondition, so that jqwik can drop it
+ * when shrinking. Timers are an hour long: nothing depends on real time. Every step runs on the
+ * loop thread and the connection is left to settle before the checks.
+ *
+ * <p>A failure prints the shrunk steps; {@link #replay} runs them again, which is how a failure
+ * becomes a regression {@code @Example} (see the examples below).
  *
  * <p>Each run is at most {@value #DEFAULT_STEPS} steps; jqwik's {@code jqwik.tries.default} (200 in
  * {@code junit-platform.properties}) sets the runs per property. For a soak, raise both, e.g.
