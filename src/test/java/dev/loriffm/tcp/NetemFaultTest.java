@@ -20,7 +20,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,14 +39,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@value #PEER6}) where {@code socat} echoes on port {@value #PORT}. Shown: a connect to an
  * address whose replies are dropped ends in the connection timeout; a stream stays intact over a
  * link that delays, drops and reorders packets ({@code tc netem}) and over a rate-limited link
- * that drops what overflows its queue ({@code tc tbf}); and Happy Eyeballs connects over IPv4 when
- * the IPv6 path is a black hole.
+ * that drops what overflows its queue ({@code tc tbf}) and over a link that nftables, in the peer's
+ * namespace, makes drop, duplicate and reorder packets (for kernels without netem); and Happy
+ * Eyeballs connects over IPv4 when the IPv6 path is a black hole.
  *
  * <p>Setup and teardown are the test's own: everything is removed in {@code @AfterAll} even when a
  * test fails, and the class is skipped, with the reason printed, where the namespace cannot be
  * created (no {@code CAP_NET_ADMIN}, no {@code ip}), {@code socat} is missing, or the addresses are
- * already in use. A test needing a qdisc the kernel lacks (netem is a module many kernels omit) is
- * skipped likewise.
+ * already in use. A test needing a qdisc the kernel lacks (netem is a module many kernels omit), or
+ * {@code nft} where it is not installed or its rules cannot be added, is skipped likewise.
  */
 @ExtendWith(FdLeakCheck.class)
 class NetemFaultTest {
@@ -79,6 +82,15 @@ class NetemFaultTest {
         }
     }
 
+    /** {@return whether {@code command} runs and exits with 0} (false also when it is not installed) */
+    private static boolean works(String... command) throws InterruptedException {
+        try {
+            return run(command).exitCode() == 0;
+        } catch (IOException notInstalled) {
+            return false;
+        }
+    }
+
     private static void skip(String reason) {
         System.out.println("NetemFaultTest skipped: " + reason);
         Assumptions.abort(reason);
@@ -100,7 +112,7 @@ class NetemFaultTest {
         if (addresses.output().contains("10.213.7.") || addresses.output().contains("fd42:213:7:")) {
             skip("10.213.7.0/29 or fd42:213:7::/64 is already in use on this machine");
         }
-        if (run("socat", "-V").exitCode() != 0) {
+        if (!works("socat", "-V")) {
             skip("socat is not installed");
         }
         setUp("ip", "netns", "add", NS);
@@ -120,7 +132,11 @@ class NetemFaultTest {
         inNs("ip", "route", "add", "blackhole", "default", "table", "213");
         // The IPv6 path is a black hole: nothing the peer sends back to us over IPv6 leaves.
         inNs("ip", "-6", "route", "add", "blackhole", HOST6 + "/128");
-        echo = new ProcessBuilder("ip", "netns", "exec", NS, "socat",
+        // -b 4096: socat echoes through one pipe, and a write of more than a page into a pipe that
+        // poll() reported writable can block; socat, single-threaded, then never drains the pipe
+        // again. Losses make that happen (its TCP writes stall while reads go on): with the default
+        // 8192 the echo hung for good. A write of at most a page always fits in the free slot.
+        echo = new ProcessBuilder("ip", "netns", "exec", NS, "socat", "-b", "4096",
                 "TCP6-LISTEN:" + PORT + ",ipv6only=0,fork,reuseaddr", "PIPE")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         awaitEchoListening();
@@ -189,11 +205,16 @@ class NetemFaultTest {
         assertTrue(failure.startsWith("failure " + ConnectionFailure.TIMEOUT), failure);
     }
 
-    /** Sends {@code payload} to the echo server over {@code host} and {@return what came back} */
+    /**
+     * Sends {@code payload} to the echo server over {@code host} and {@return what came back}, once
+     * every send has been reported sent, in the order the sends were made.
+     */
     private byte[] echo(String host, byte[] payload) throws Exception {
         CompletableFuture<byte[]> echoed = new CompletableFuture<>();
         TcpConnection.client(Loopback.CONNECT, group.next(), host, PORT, new ClientLifecycleReceiver() {
             private final byte[] received = new byte[payload.length];
+            private final List<SendToken> issued = new ArrayList<>();
+            private final List<SendToken> completed = new ArrayList<>();
             private int offset;
             private int sent;
 
@@ -210,10 +231,33 @@ class NetemFaultTest {
             private void pump(TcpConnection c) {
                 while (sent < payload.length) {
                     int n = Math.min(64 * 1024, payload.length - sent);
-                    if (!(c.send(Arrays.copyOfRange(payload, sent, sent + n)) instanceof SendToken)) {
+                    if (!(c.send(Arrays.copyOfRange(payload, sent, sent + n)) instanceof SendToken token)) {
                         return;
                     }
+                    issued.add(token);
                     sent += n;
+                }
+            }
+
+            @Override
+            public void onSent(TcpConnection c, SendToken token) {
+                completed.add(token);
+                finishIfDone(c);
+            }
+
+            @Override
+            public void onSendFailed(TcpConnection c, SendToken token) {
+                echoed.completeExceptionally(new AssertionError("send " + token + " failed"));
+            }
+
+            private void finishIfDone(TcpConnection c) {
+                if (offset == payload.length && sent == payload.length && completed.size() == issued.size()) {
+                    if (completed.equals(issued)) {
+                        echoed.complete(received);
+                    } else {
+                        echoed.completeExceptionally(new AssertionError("sends completed out of order"));
+                    }
+                    c.close();
                 }
             }
 
@@ -222,15 +266,13 @@ class NetemFaultTest {
                 int n = (int) Math.min(data.byteSize(), payload.length - offset);
                 MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, received, offset, n);
                 offset += n;
-                if (offset == payload.length) {
-                    echoed.complete(received);
-                    c.close();
-                }
+                finishIfDone(c);
             }
 
             @Override
             public void onClosed(TcpConnection c) {
-                echoed.completeExceptionally(new AssertionError("closed after " + offset + " bytes"));
+                echoed.completeExceptionally(new AssertionError("closed after " + offset + " bytes, "
+                        + completed.size() + " of " + issued.size() + " sends completed"));
             }
 
             @Override
@@ -305,6 +347,106 @@ class NetemFaultTest {
             dropped += Long.parseLong(m.group(1));
         }
         return dropped;
+    }
+
+    /**
+     * 4 MiB echoed intact and in order, with every send reported sent, over a link that nftables in
+     * the peer's namespace makes lossy, duplicating and reordering, with what a kernel without netem
+     * has: 5 % of the TCP packets we send to the peer are dropped as they arrive; of those the peer
+     * sends us, 3 % are sent twice, 5 % are lost on their way out and 5 % take a slow path (an HTB
+     * class limited to 4 Mbit/s) while the rest pass them. Each of those rules, and the slow path,
+     * is shown to have acted on packets of this echo.
+     */
+    @Test
+    void echoStaysIntactOverALinkThatNftablesMakesDropDuplicateAndReorderPackets() throws Exception {
+        byte[] payload = randomBytes(4 << 20);
+        withNftablesFaults(() -> {
+            assertArrayEquals(payload, echo(PEER4, payload));
+            Map<String, Long> counted = nftCounters();
+            for (String counter : List.of("lost_to_peer", "lost_from_peer", "duplicated", "slowed")) {
+                assertTrue(counted.getOrDefault(counter, 0L) > 0, "the rule counting " + counter
+                        + " acted on this echo's packets: " + counted);
+            }
+            String slowPath = run("ip", "netns", "exec", NS, "tc", "-s", "class", "show", "dev", PEER_IF,
+                    "classid", "1:20").output();
+            Matcher m = Pattern.compile("Sent \\d+ bytes (\\d+) pkt \\(dropped \\d+, overlimits (\\d+)")
+                    .matcher(slowPath);
+            assertTrue(m.find(), slowPath);
+            System.out.println("NetemFaultTest: nftables counted " + counted + "; the slow path sent "
+                    + m.group(1) + " packets and went over its rate " + m.group(2) + " times");
+            assertTrue(Long.parseLong(m.group(1)) > 0, "packets went through the slow path: " + slowPath);
+            // Over its rate, the class held packets back while those behind them went out unshaped.
+            assertTrue(Long.parseLong(m.group(2)) > 0, "the slow path held packets back: " + slowPath);
+        });
+    }
+
+    /**
+     * Sets up the faults of the nftables test on the peer's end of the link, runs {@code body}, and
+     * removes them again, also when {@code body} fails. Both ends send one TCP segment per packet
+     * (gso_max_segs 1) so that a rule acts on one segment, not on a 64 KiB burst a veth passes whole.
+     * The loss of what the peer sends is made by forwarding it to the namespace's loopback, whose
+     * stack discards a frame addressed to another host: to the peer's TCP the packet left, as on a
+     * real link (a drop verdict on output or egress would instead tell it the send failed).
+     */
+    private static void withNftablesFaults(ThrowingRunnable body) throws Exception {
+        if (!works("nft", "--version")) {
+            skip("nft is not installed (Debian package nftables)");
+        }
+        int hostSegs = gsoMaxSegs(run("ip", "-d", "link", "show", "dev", HOST_IF).output());
+        int peerSegs = gsoMaxSegs(run("ip", "netns", "exec", NS, "ip", "-d", "link", "show", "dev", PEER_IF).output());
+        try {
+            setUp("ip", "link", "set", "dev", HOST_IF, "gso_max_segs", "1");
+            inNs("ip", "link", "set", "dev", PEER_IF, "gso_max_segs", "1");
+            inNs("nft", """
+                    table netdev lossy {
+                        counter lost_to_peer { }
+                        counter lost_from_peer { }
+                        counter duplicated { }
+                        counter slowed { }
+                        chain to_peer {
+                            type filter hook ingress device "%1$s" priority 0;
+                            meta l4proto tcp numgen random mod 100 < 5 counter name "lost_to_peer" drop
+                        }
+                        chain from_peer {
+                            type filter hook egress device "%1$s" priority 0;
+                            meta l4proto tcp numgen random mod 100 < 3 counter name "duplicated" dup to "%1$s"
+                            meta l4proto tcp numgen random mod 100 < 5 counter name "slowed" meta priority set 1:20
+                            meta l4proto tcp numgen random mod 100 < 5 counter name "lost_from_peer" fwd to "lo"
+                        }
+                    }
+                    """.formatted(PEER_IF));
+            // The slow path: packets whose priority names class 1:20 wait for its 4 Mbit/s; all
+            // others (no default class) pass the qdisc directly.
+            inNs("tc", "qdisc", "add", "dev", PEER_IF, "root", "handle", "1:", "htb");
+            inNs("tc", "class", "add", "dev", PEER_IF, "parent", "1:", "classid", "1:20", "htb",
+                    "rate", "4mbit", "burst", "1600", "cburst", "1600", "quantum", "1514");
+            body.run();
+        } finally {
+            run("ip", "netns", "exec", NS, "nft", "delete", "table", "netdev", "lossy");
+            run("ip", "netns", "exec", NS, "tc", "qdisc", "del", "dev", PEER_IF, "root");
+            run("ip", "link", "set", "dev", HOST_IF, "gso_max_segs", Integer.toString(hostSegs));
+            run("ip", "netns", "exec", NS, "ip", "link", "set", "dev", PEER_IF, "gso_max_segs",
+                    Integer.toString(peerSegs));
+        }
+    }
+
+    /** {@return a link's gso_max_segs, from {@code ip -d link show} output} */
+    private static int gsoMaxSegs(String link) {
+        Matcher m = Pattern.compile("gso_max_segs (\\d+)").matcher(link);
+        assertTrue(m.find(), link);
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** {@return the packet counts of the named counters of the nftables test's table} */
+    private static Map<String, Long> nftCounters() throws Exception {
+        Project.Run listed = run("ip", "netns", "exec", NS, "nft", "list", "counters", "table", "netdev", "lossy");
+        assertEquals(0, listed.exitCode(), listed.output());
+        Matcher m = Pattern.compile("counter (\\w+) \\{\\s*packets (\\d+)").matcher(listed.output());
+        Map<String, Long> counted = new HashMap<>();
+        while (m.find()) {
+            counted.put(m.group(1), Long.parseLong(m.group(2)));
+        }
+        return counted;
     }
 
     /**
