@@ -16,15 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -42,7 +39,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 import static dev.loriffm.tcp.Loopback.WAIT_SECONDS;
@@ -289,7 +285,7 @@ class TlsHostilityTest {
      */
     @Test
     void killedOpenSslServerIsReportedAsTruncationByOurClient() throws Exception {
-        OpenSsl server = openSslServer("-tls1_3");
+        OpenSslProcess server = openSslServer("-tls1_3");
         Recording ours = new Recording();
         TcpConnection.sslClient(Loopback.CONNECT, group.next(), "localhost", server.port, track(trustingClient()
                 .buildOrThrow()), ours);
@@ -306,7 +302,7 @@ class TlsHostilityTest {
     void killedOpenSslClientIsReportedAsTruncationByOurServer() throws Exception {
         Recording ours = new Recording().echo();
         InetSocketAddress address = listen(serverBuilder().buildOrThrow(), ours);
-        OpenSsl client = openSslClient(address, "-tls1_3");
+        OpenSslProcess client = openSslClient(address, "-tls1_3");
         assertEquals("ready TLSv1.3", ours.next());
         client.writeStdin(BEFORE);
         assertEquals("received " + BEFORE, ours.next());
@@ -331,7 +327,7 @@ class TlsHostilityTest {
         InetSocketAddress server = listen(serverBuilder().buildOrThrow(), ours);
         Relay relay = track(new Relay(server, true, false));
         String line = "fragmented but fine\n";
-        OpenSsl client = openSslClient(relay.address(), version, "-ign_eof");
+        OpenSslProcess client = openSslClient(relay.address(), version, "-ign_eof");
         client.writeStdin(line);
         client.closeStdin();
         assertEquals(0, client.awaitExit(), client.output());
@@ -346,7 +342,7 @@ class TlsHostilityTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"-tls1_2", "-tls1_3"})
     void serverFlightSplitByteByByteStillCompletesOurClientsHandshake(String version) throws Exception {
-        OpenSsl server = openSslServer(version, "-rev");
+        OpenSslProcess server = openSslServer(version, "-rev");
         Relay relay = track(new Relay(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port),
                 false, true));
         Recording ours = new Recording().sendOnReady("hello\n").closeOnNewline();
@@ -369,7 +365,7 @@ class TlsHostilityTest {
     void clientRequestedRenegotiationIsRefusedByOurServer() throws Exception {
         Recording ours = new Recording();
         InetSocketAddress address = listen(serverBuilder().maximumVersion(TlsVersion.TLS_1_2).buildOrThrow(), ours);
-        OpenSsl client = openSslClient(address, "-tls1_2");
+        OpenSslProcess client = openSslClient(address, "-tls1_2");
         assertEquals("ready TLSv1.2", ours.next());
         client.writeStdin(BEFORE);
         assertEquals("received " + BEFORE, ours.next());
@@ -388,7 +384,7 @@ class TlsHostilityTest {
      */
     @Test
     void serverRequestedRenegotiationIsRefusedByOurClient() throws Exception {
-        OpenSsl server = openSslServer("-tls1_2");
+        OpenSslProcess server = openSslServer("-tls1_2");
         Recording ours = new Recording();
         TcpConnection.sslClient(Loopback.CONNECT, group.next(), "localhost", server.port,
                 track(trustingClient().maximumVersion(TlsVersion.TLS_1_2).buildOrThrow()), ours);
@@ -408,7 +404,7 @@ class TlsHostilityTest {
     /** Our client requiring TLS 1.3 against {@code s_server -tls1_2}: onConnectionFailure(SSL), nothing delivered. */
     @Test
     void ourClientRequiringTls13RefusesATls12OnlyServer() throws Exception {
-        OpenSsl server = openSslServer("-tls1_2", "-rev");
+        OpenSslProcess server = openSslServer("-tls1_2", "-rev");
         Recording ours = new Recording().sendOnReady("hello\n");
         TcpConnection.sslClient(Loopback.CONNECT, group.next(), "localhost", server.port,
                 track(trustingClient().minimumVersion(TlsVersion.TLS_1_3).buildOrThrow()), ours);
@@ -427,7 +423,7 @@ class TlsHostilityTest {
     void ourServerRefusesAClientOfferingOnlyTls10Or11(String version) throws Exception {
         Recording ours = new Recording().echo();
         InetSocketAddress address = listen(serverBuilder().buildOrThrow(), ours);
-        OpenSsl client = openSslClient(address, version, "-cipher", "DEFAULT:@SECLEVEL=0", "-ign_eof");
+        OpenSslProcess client = openSslClient(address, version, "-cipher", "DEFAULT:@SECLEVEL=0", "-ign_eof");
         client.offerStdin("ping\n");
         client.closeStdin();
         String failure = ours.next();
@@ -451,7 +447,7 @@ class TlsHostilityTest {
     void ourServerRefusesAClientOfferingOnlyWeakCipherSuites() throws Exception {
         Recording ours = new Recording().echo();
         InetSocketAddress address = listen(serverBuilder().buildOrThrow(), ours);
-        OpenSsl client = openSslClient(address, "-tls1_2", "-cipher", WEAK_CIPHERS, "-ign_eof");
+        OpenSslProcess client = openSslClient(address, "-tls1_2", "-cipher", WEAK_CIPHERS, "-ign_eof");
         client.offerStdin("ping\n");
         client.closeStdin();
         String failure = ours.next();
@@ -460,8 +456,8 @@ class TlsHostilityTest {
         assertNotEquals(0, client.awaitExit(), client.output());
         assertFalse(client.output().contains("ping"), "no echo: " + client.output());
 
-        OpenSsl permissive = openSslServer("-tls1_2", "-rev", "-cipher", "eNULL:@SECLEVEL=0");
-        OpenSsl control = openSslClient(new InetSocketAddress(InetAddress.getLoopbackAddress(), permissive.port),
+        OpenSslProcess permissive = openSslServer("-tls1_2", "-rev", "-cipher", "eNULL:@SECLEVEL=0");
+        OpenSslProcess control = openSslClient(new InetSocketAddress(InetAddress.getLoopbackAddress(), permissive.port),
                 "-tls1_2", "-cipher", WEAK_CIPHERS);
         permissive.awaitLine(line -> line.equals("Ciphersuite: ECDHE-ECDSA-NULL-SHA"));
         control.kill();
@@ -473,7 +469,7 @@ class TlsHostilityTest {
      */
     @Test
     void ourClientRefusesAServerOfferingOnlyWeakCipherSuites() throws Exception {
-        OpenSsl server = openSslServer("-tls1_2", "-rev", "-cipher", WEAK_CIPHERS);
+        OpenSslProcess server = openSslServer("-tls1_2", "-rev", "-cipher", WEAK_CIPHERS);
         Recording ours = new Recording().sendOnReady("hello\n");
         TcpConnection.sslClient(Loopback.CONNECT, group.next(), "localhost", server.port,
                 track(trustingClient().buildOrThrow()), ours);
@@ -679,134 +675,12 @@ class TlsHostilityTest {
 
     // ------------------------------------------------------------------ helpers: peers
 
-    /**
-     * {@code openssl s_server -accept 127.0.0.1:0} with the localhost certificate (under
-     * {@code stdbuf -oL} so its stdout and stderr lines keep their order); waits for its port.
-     */
-    private OpenSsl openSslServer(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("stdbuf", "-oL", "openssl", "s_server",
-                "-accept", "127.0.0.1:0",
-                "-cert", TestCertificates.serverCertificate().toString(),
-                "-key", TestCertificates.serverKey().toString()));
-        command.addAll(Arrays.asList(args));
-        OpenSsl server = track(new OpenSsl(command));
-        String accept = server.awaitLine(line -> line.startsWith("ACCEPT "));
-        server.port = Integer.parseInt(accept.substring(accept.lastIndexOf(':') + 1));
-        return server;
+    private OpenSslProcess openSslServer(String... args) throws Exception {
+        return track(OpenSslProcess.server(args));
     }
 
-    /** {@code openssl s_client} to {@code address}, verifying "localhost" against the test CA; stdin stays open. */
-    private OpenSsl openSslClient(InetSocketAddress address, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("stdbuf", "-oL", "openssl", "s_client",
-                "-connect", "127.0.0.1:" + address.getPort(), "-servername", "localhost",
-                "-verify_return_error", "-CAfile", TestCertificates.caCertificate().toString()));
-        command.addAll(Arrays.asList(args));
-        return track(new OpenSsl(command));
-    }
-
-    /** A running {@code openssl} process: its merged output line by line, and its stdin. */
-    private static final class OpenSsl implements AutoCloseable {
-        private static final String EOF = "\u0000EOF";
-        private final Process process;
-        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        private final StringBuffer all = new StringBuffer();
-        private final Thread reader;
-        private final String name;
-        int port;
-
-        OpenSsl(List<String> command) throws IOException {
-            this.name = String.join(" ", command);
-            this.process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            this.reader = Thread.ofPlatform().daemon().name("openssl output").start(this::readLines);
-        }
-
-        private void readLines() {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    all.append(line).append('\n');
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                lines.add("(output lost: " + e + ")");
-            } finally {
-                lines.add(EOF);
-            }
-        }
-
-        /** {@return the first line from now on that matches}; fails if the process exits first or is silent too long */
-        String awaitLine(Predicate<String> wanted) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-            while (true) {
-                String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (line == null || line.equals(EOF)) {
-                    throw new AssertionError((line == null ? "no such line within " + WAIT_SECONDS + " s"
-                            : "it exited") + " from " + name + "; it printed:\n" + all);
-                }
-                if (wanted.test(line)) {
-                    return line;
-                }
-            }
-        }
-
-        void writeStdin(String text) throws IOException {
-            OutputStream stdin = process.getOutputStream();
-            stdin.write(text.getBytes(StandardCharsets.UTF_8));
-            stdin.flush();
-        }
-
-        /**
-         * Writes to stdin unless the process has already ended: against a peer that refuses the
-         * handshake, s_client can exit before the test gets to write (its exit code and output tell).
-         */
-        void offerStdin(String text) {
-            try {
-                writeStdin(text);
-            } catch (IOException gone) {
-                // It already exited.
-            }
-        }
-
-        void closeStdin() {
-            try {
-                process.getOutputStream().close();
-            } catch (IOException gone) {
-                // It already exited (a refused handshake): its exit code tells.
-            }
-        }
-
-        /** {@return the exit code}, waiting for the process and its output to end */
-        int awaitExit() throws InterruptedException {
-            if (!process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS)) {
-                throw new AssertionError(name + " did not exit within " + WAIT_SECONDS + " s; it printed:\n" + all);
-            }
-            reader.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
-            return process.exitValue();
-        }
-
-        String output() {
-            return all.toString();
-        }
-
-        /** SIGKILL: the kernel closes its socket with FIN, and no close_notify is ever sent. */
-        void kill() throws InterruptedException {
-            process.destroyForcibly();
-            process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void close() throws IOException {
-            try {
-                kill();
-                reader.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                process.getInputStream().close();
-                process.getOutputStream().close();
-            }
-        }
+    private OpenSslProcess openSslClient(InetSocketAddress address, String... args) throws Exception {
+        return track(OpenSslProcess.client(address, args));
     }
 
     /**

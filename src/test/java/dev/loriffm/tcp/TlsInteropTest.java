@@ -22,10 +22,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
@@ -57,7 +55,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
-import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 import static dev.loriffm.tcp.Loopback.WAIT_SECONDS;
@@ -117,7 +114,7 @@ class TlsInteropTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = TlsVersion.class, names = {"TLS_1_2", "TLS_1_3"})
     void ourClientTalksToOpenSslServer(TlsVersion version) throws Exception {
-        OpenSslServer server = openSslServer(flag(version), "-rev");
+        OpenSslProcess server = openSslServer(flag(version), "-rev");
         RecordingClient client = connect("localhost", server.port, trustingClient().buildOrThrow());
         assertEquals("connected " + version.protocolName() + " alpn=", client.next());
         assertEquals("received olleh\n", client.next());
@@ -131,7 +128,7 @@ class TlsInteropTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = TlsVersion.class, names = {"TLS_1_2", "TLS_1_3"})
     void openSslServerCloseNotifyClosesOurClientGracefully(TlsVersion version) throws Exception {
-        OpenSslServer server = openSslServer(flag(version), "-rev");
+        OpenSslProcess server = openSslServer(flag(version), "-rev");
         RecordingClient client = new RecordingClient("CLOSE\n");
         TcpConnection.sslClient(Loopback.CONNECT, group.next(), "localhost", server.port,
                 track(trustingClient().buildOrThrow()), client);
@@ -147,7 +144,7 @@ class TlsInteropTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = TlsVersion.class, names = {"TLS_1_2", "TLS_1_3"})
     void ourClientReceivesAMebibyteFromOpenSslServer(TlsVersion version) throws Exception {
-        OpenSslServer server = openSslServer(flag(version));
+        OpenSslProcess server = openSslServer(flag(version));
         byte[] data = new byte[1 << 20];
         Arrays.fill(data, (byte) 'x'); // never a command letter at the start of a read ('Q' would quit)
         CompletableFuture<Integer> received = new CompletableFuture<>();
@@ -184,7 +181,13 @@ class TlsInteropTest {
         // SSL_read on a stale select() result (seen with its own s_client too: 6 runs in 20 stop
         // after 16 KiB).
         server.awaitLine(line -> line.startsWith("CIPHER is "));
-        CompletableFuture<Void> written = CompletableFuture.runAsync(() -> server.writeStdin(data));
+        CompletableFuture<Void> written = CompletableFuture.runAsync(() -> {
+            try {
+                server.writeStdin(data);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
         assertEquals(data.length, Loopback.await(received));
         written.get(WAIT_SECONDS, TimeUnit.SECONDS);
     }
@@ -193,7 +196,7 @@ class TlsInteropTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = TlsVersion.class, names = {"TLS_1_2", "TLS_1_3"})
     void openSslServerAcceptsOurClientCertificate(TlsVersion version) throws Exception {
-        OpenSslServer server = openSslServer(flag(version), "-rev", "-Verify", "1",
+        OpenSslProcess server = openSslServer(flag(version), "-rev", "-Verify", "1",
                 "-CAfile", path(TestCertificates.caCertificate()));
         SslContext withCertificate = trustingClient()
                 .certificateChain(TestCertificates.clientCertificate(), TestCertificates.clientKey()).buildOrThrow();
@@ -212,7 +215,7 @@ class TlsInteropTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = TlsVersion.class, names = {"TLS_1_2", "TLS_1_3"})
     void openSslServerRefusesOurClientWithoutACertificate(TlsVersion version) throws Exception {
-        OpenSslServer server = openSslServer(flag(version), "-rev", "-Verify", "1",
+        OpenSslProcess server = openSslServer(flag(version), "-rev", "-Verify", "1",
                 "-CAfile", path(TestCertificates.caCertificate()));
         RecordingClient client = connect("localhost", server.port, trustingClient().buildOrThrow());
         String event = client.next();
@@ -229,7 +232,7 @@ class TlsInteropTest {
     /** Our client offering only http/1.1 to {@code s_server -alpn h2,http/1.1} agrees on http/1.1. */
     @Test
     void ourClientNegotiatesAlpnWithOpenSslServer() throws Exception {
-        OpenSslServer server = openSslServer("-rev", "-alpn", "h2,http/1.1");
+        OpenSslProcess server = openSslServer("-rev", "-alpn", "h2,http/1.1");
         SslContext alpn = trustingClient().alpn(List.of("http/1.1")).buildOrThrow();
         RecordingClient client = connect("localhost", server.port, alpn);
         assertEquals("connected TLSv1.3 alpn=http/1.1", client.next());
@@ -242,7 +245,7 @@ class TlsInteropTest {
      */
     @Test
     void openSslServerRefusesOurClientsUnknownAlpnProtocol() throws Exception {
-        OpenSslServer server = openSslServer("-rev", "-alpn", "h2,http/1.1");
+        OpenSslProcess server = openSslServer("-rev", "-alpn", "h2,http/1.1");
         SslContext alpn = trustingClient().alpn(List.of("spdy/1")).buildOrThrow();
         RecordingClient client = connect("localhost", server.port, alpn);
         String event = client.next();
@@ -257,7 +260,7 @@ class TlsInteropTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = TlsVersion.class, names = {"TLS_1_2", "TLS_1_3"})
     void ourClientResumesItsSessionWithOpenSslServer(TlsVersion version) throws Exception {
-        OpenSslServer server = openSslServer(flag(version), "-rev");
+        OpenSslProcess server = openSslServer(flag(version), "-rev");
         SslContext context = trustingClient().buildOrThrow();
         RecordingClient first = connect("localhost", server.port, context);
         assertEquals("connected " + version.protocolName() + " alpn=", first.next());
@@ -277,7 +280,7 @@ class TlsInteropTest {
      */
     @Test
     void ourClientSendsTheHostNameAsSni() throws Exception {
-        OpenSslServer server = openSslServer("-rev", "-tlsextdebug",
+        OpenSslProcess server = openSslServer("-rev", "-tlsextdebug",
                 "-cert", path(TestCertificates.wrongHostCertificate()), "-key", path(TestCertificates.wrongHostKey()),
                 "-servername", "localhost",
                 "-cert2", path(TestCertificates.serverCertificate()), "-key2", path(TestCertificates.serverKey()));
@@ -296,7 +299,7 @@ class TlsInteropTest {
      */
     @Test
     void ourClientSendsNoSniForAnIpLiteral() throws Exception {
-        OpenSslServer server = openSslServer("-rev", "-tlsextdebug", "-servername", "localhost", "-servername_fatal",
+        OpenSslProcess server = openSslServer("-rev", "-tlsextdebug", "-servername", "localhost", "-servername_fatal",
                 "-cert2", path(TestCertificates.wrongHostCertificate()),
                 "-key2", path(TestCertificates.wrongHostKey()));
         RecordingClient client = connect("127.0.0.1", server.port, trustingClient().buildOrThrow());
@@ -463,7 +466,7 @@ class TlsInteropTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(BadServerCertificate.class)
     void ourClientRefusesABadServerCertificate(BadServerCertificate bad) throws Exception {
-        OpenSslServer server = openSslServer("-rev", "-cert", path(bad.certificate()), "-key", path(bad.key()));
+        OpenSslProcess server = openSslServer("-rev", "-cert", path(bad.certificate()), "-key", path(bad.key()));
         RecordingClient client = connect("localhost", server.port, trustingClient().buildOrThrow());
         String event = client.next();
         assertTrue(event.startsWith("failure SSL TLS handshake: certificate verify failed: " + bad.verifyText),
@@ -473,7 +476,7 @@ class TlsInteropTest {
     /** Our client capped at TLS 1.2 against {@code s_server -tls1_3}: onConnectionFailure(SSL), a version alert. */
     @Test
     void ourClientCappedAtTls12FailsAgainstATls13OnlyServer() throws Exception {
-        OpenSslServer server = openSslServer("-tls1_3", "-rev");
+        OpenSslProcess server = openSslServer("-tls1_3", "-rev");
         SslContext tls12 = trustingClient().maximumVersion(TlsVersion.TLS_1_2).buildOrThrow();
         RecordingClient client = connect("localhost", server.port, tls12);
         String event = client.next();
@@ -1039,100 +1042,11 @@ class TlsInteropTest {
 
     // ------------------------------------------------------------------ OpenSSL processes
 
-    /**
-     * Starts {@code openssl s_server -accept 127.0.0.1:0 <args>} and waits for its port; it serves
-     * the localhost certificate unless {@code args} name another with {@code -cert}. It runs
-     * under {@code stdbuf -oL}: s_server prints some lines to a buffered stdout and others to
-     * stderr, and only line buffering keeps them in the order it printed them.
-     */
-    private OpenSslServer openSslServer(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("stdbuf", "-oL", "openssl", "s_server",
-                "-accept", "127.0.0.1:0"));
-        command.addAll(Arrays.asList(args));
-        if (!command.contains("-cert")) {
-            command.addAll(List.of("-cert", path(TestCertificates.serverCertificate()),
-                    "-key", path(TestCertificates.serverKey())));
-        }
-        OpenSslServer server = new OpenSslServer(new ProcessBuilder(command).redirectErrorStream(true).start());
+    /** Starts {@code openssl s_server} ({@link OpenSslProcess#server}); it is stopped after the test. */
+    private OpenSslProcess openSslServer(String... args) throws Exception {
+        OpenSslProcess server = OpenSslProcess.server(args);
         peers.add(server);
-        String accept = server.awaitLine(line -> line.startsWith("ACCEPT "));
-        server.port = Integer.parseInt(accept.substring(accept.lastIndexOf(':') + 1));
         return server;
-    }
-
-    /** A running {@code s_server}: every line it printed (stdout and stderr), read on a thread of its own. */
-    private static final class OpenSslServer implements AutoCloseable {
-        private static final String EOF = "\u0000EOF";
-        private final Process process;
-        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        private final List<String> seen = new ArrayList<>();
-        private final Thread reader;
-        int port;
-
-        OpenSslServer(Process process) {
-            this.process = process;
-            this.reader = Thread.ofPlatform().daemon().name("s_server output").start(this::readLines);
-        }
-
-        private void readLines() {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                lines.add("(output lost: " + e + ")");
-            } finally {
-                lines.add(EOF);
-            }
-        }
-
-        /** {@return the first line from now on that matches}; fails if s_server exits first or is silent too long */
-        String awaitLine(Predicate<String> wanted) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-            while (true) {
-                String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (line == null || line.equals(EOF)) {
-                    throw new AssertionError((line == null ? "s_server printed no such line within " + WAIT_SECONDS
-                            + " s" : "s_server exited") + "; it printed:\n" + String.join("\n", seen));
-                }
-                seen.add(line);
-                if (wanted.test(line)) {
-                    return line;
-                }
-            }
-        }
-
-        /** Writes {@code data} to s_server's stdin (what it sends to its client in default mode). */
-        void writeStdin(byte[] data) {
-            try {
-                OutputStream stdin = process.getOutputStream();
-                stdin.write(data);
-                stdin.flush();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        /** {@return every line taken so far by {@link #awaitLine}} */
-        String output() {
-            return String.join("\n", seen);
-        }
-
-        @Override
-        public void close() throws IOException {
-            process.destroyForcibly();
-            try {
-                process.waitFor(WAIT_SECONDS, TimeUnit.SECONDS);
-                reader.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                process.getInputStream().close();
-                process.getOutputStream().close();
-            }
-        }
     }
 
     /**
