@@ -13,10 +13,8 @@ import java.util.SplittableRandom;
  * {@code sendCopy} of native memory freed at once), checks every echoed byte against the stream as
  * it arrives, and ends the connection as the plan says. Loop thread only.
  */
-final class SwarmClient implements ClientLifecycleReceiver {
-    private final Swarm swarm;
+final class SwarmClient extends SwarmEnd implements ClientLifecycleReceiver {
     final SwarmPlan plan;
-    final TokenLedger ledger;
     private final byte[] stream;
     private final SplittableRandom random;
     long accepted;
@@ -24,7 +22,6 @@ final class SwarmClient implements ClientLifecycleReceiver {
     boolean connected;
     boolean closed;
     boolean failed;
-    private boolean finished;
     private boolean closeCalled;
     private boolean mutedForTimer;
     private int messages;
@@ -38,11 +35,15 @@ final class SwarmClient implements ClientLifecycleReceiver {
     }
 
     SwarmClient(Swarm swarm, SwarmPlan plan) {
-        this.swarm = swarm;
+        super(swarm, "client " + plan.seed());
         this.plan = plan;
-        this.ledger = new TokenLedger("client " + plan.seed(), swarm.violations());
         this.stream = plan.stream();
         this.random = new SplittableRandom(plan.seed() + 1);
+    }
+
+    @Override
+    void reportFinished() {
+        swarm.clientFinished();
     }
 
     long streamLength() {
@@ -66,7 +67,7 @@ final class SwarmClient implements ClientLifecycleReceiver {
     public void onConnectionFailure(TcpConnection c, ConnectionFailure reason) {
         failed = true;
         swarm.violation(describe() + ": connection failed: " + reason + " (" + c.failureDetail() + ")");
-        finishIfDone();
+        ended();
     }
 
     @Override
@@ -183,43 +184,12 @@ final class SwarmClient implements ClientLifecycleReceiver {
     }
 
     @Override
-    public void onSent(TcpConnection c, SendToken token) {
-        ledger.sent(token);
-        finishIfDone();
-    }
-
-    @Override
-    public void onSendFailed(TcpConnection c, SendToken token) {
-        ledger.failed(token);
-        finishIfDone();
-    }
-
-    @Override
     public void onClosed(TcpConnection c) {
         closed = true;
-        finishIfDone();
+        ended();
     }
 
-    private void finishIfDone() {
-        if (!finished && (closed || failed) && ledger.settled()) {
-            finished = true;
-            swarm.clientFinished();
-        }
-    }
-
-    boolean finished() {
-        return finished;
-    }
-
-    private void guard(TcpConnection c, Runnable body) {
-        try {
-            body.run();
-        } catch (Throwable t) {
-            swarm.violation(describe() + ": callback threw " + t);
-            c.hardClose();
-        }
-    }
-
+    @Override
     String describe() {
         return "client " + plan.seed() + (plan.tls() ? " tls " : " ") + plan.ending();
     }

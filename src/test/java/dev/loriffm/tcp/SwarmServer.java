@@ -14,20 +14,17 @@ import java.util.SplittableRandom;
  * send is refused because the connection is throttled it holds the bytes, mutes, and resumes on
  * {@code onUnthrottled}, as a real echo server must. Loop thread only.
  */
-final class SwarmServer implements ServerLifecycleReceiver {
+final class SwarmServer extends SwarmEnd implements ServerLifecycleReceiver {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.BIG_ENDIAN);
 
     private enum Expect { PREAMBLE, HEADER, PAYLOAD, STREAM }
 
-    private final Swarm swarm;
     private final boolean tls;
-    final TokenLedger ledger;
     SwarmPlan plan;
     long received;
     boolean closed;
     boolean startFailed;
-    private boolean finished;
     private Expect expect = Expect.PREAMBLE;
     private int expectedBytes = SwarmPlan.PREAMBLE;
     private int messages;
@@ -38,9 +35,13 @@ final class SwarmServer implements ServerLifecycleReceiver {
     private SplittableRandom random;
 
     SwarmServer(Swarm swarm, boolean tls) {
-        this.swarm = swarm;
+        super(swarm, "server");
         this.tls = tls;
-        this.ledger = new TokenLedger("server", swarm.violations());
+    }
+
+    @Override
+    void reportFinished() {
+        swarm.serverFinished();
     }
 
     @Override
@@ -52,7 +53,7 @@ final class SwarmServer implements ServerLifecycleReceiver {
     @Override
     public void onStartFailure(TcpConnection c, StartFailure reason) {
         startFailed = true; // only a client that aborts during the TLS handshake may cause this; checked at the end
-        finishIfDone();
+        ended();
     }
 
     @Override
@@ -214,32 +215,9 @@ final class SwarmServer implements ServerLifecycleReceiver {
     }
 
     @Override
-    public void onSent(TcpConnection c, SendToken token) {
-        ledger.sent(token);
-        finishIfDone();
-    }
-
-    @Override
-    public void onSendFailed(TcpConnection c, SendToken token) {
-        ledger.failed(token);
-        finishIfDone();
-    }
-
-    @Override
     public void onClosed(TcpConnection c) {
         closed = true;
-        finishIfDone();
-    }
-
-    private void finishIfDone() {
-        if (!finished && (closed || startFailed) && ledger.settled()) {
-            finished = true;
-            swarm.serverFinished();
-        }
-    }
-
-    boolean finished() {
-        return finished;
+        ended();
     }
 
     /**
@@ -250,15 +228,7 @@ final class SwarmServer implements ServerLifecycleReceiver {
         return expect == Expect.STREAM ? 0 : expectedBytes - 1;
     }
 
-    private void guard(TcpConnection c, Runnable body) {
-        try {
-            body.run();
-        } catch (Throwable t) {
-            swarm.violation(describe() + ": callback threw " + t);
-            c.hardClose();
-        }
-    }
-
+    @Override
     String describe() {
         return "server " + (plan == null ? "(no preamble yet)" : Long.toString(plan.seed())) + (tls ? " tls" : "");
     }
