@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.lang.foreign.MemorySegment;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -242,24 +241,7 @@ class TlsFlowControlTest extends TlsFixture {
     }
 
     private int tlsListen(Function<AcceptedSocket, ServerLifecycleReceiver> factory) throws Exception {
-        CompletableFuture<InetSocketAddress> listening = new CompletableFuture<>();
-        TcpListener.create(Loopback.LISTEN, group, "127.0.0.1", 0, new ListenerReceiver() {
-            @Override
-            public void onListening(TcpListener l) {
-                listening.complete(l.localAddress());
-            }
-
-            @Override
-            public void onListenFailure(TcpListener l, ListenFailure failure) {
-                listening.completeExceptionally(new AssertionError("listen failed: " + failure));
-            }
-
-            @Override
-            public TcpConnection onAccept(TcpListener l, AcceptedSocket socket) {
-                return TcpConnection.sslServer(Loopback.SERVE, socket, serverContext, factory.apply(socket));
-            }
-        }, IpVersion.IP4, MaxSpawn.DEFAULT);
-        return Loopback.await(listening).getPort();
+        return Loopback.listenTls(group, serverContext, factory).address().getPort();
     }
 
     private void connect(int port, ClientLifecycleReceiver receiver) {

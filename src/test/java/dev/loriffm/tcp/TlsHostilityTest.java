@@ -576,24 +576,7 @@ class TlsHostilityTest {
     /** Our TLS server on 127.0.0.1:0 whose (one) connection reports to {@code recording}. {@return its address} */
     private InetSocketAddress listen(SslContext context, Recording recording) throws Exception {
         track(context);
-        CompletableFuture<InetSocketAddress> listening = new CompletableFuture<>();
-        TcpListener.create(Loopback.LISTEN, group, "127.0.0.1", 0, new ListenerReceiver() {
-            @Override
-            public void onListening(TcpListener l) {
-                listening.complete(l.localAddress());
-            }
-
-            @Override
-            public void onListenFailure(TcpListener l, ListenFailure failure) {
-                listening.completeExceptionally(new AssertionError("listen failed: " + failure));
-            }
-
-            @Override
-            public TcpConnection onAccept(TcpListener l, AcceptedSocket socket) {
-                return TcpConnection.sslServer(Loopback.SERVE, socket, context, recording);
-            }
-        }, IpVersion.IP4, MaxSpawn.DEFAULT);
-        return Loopback.await(listening);
+        return Loopback.listenTls(group, context, socket -> recording).address();
     }
 
     /** Our end and a JDK TLS peer with the handshake between them complete. */
